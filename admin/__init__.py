@@ -1,0 +1,1 @@
+"""Authenticated APIs for the department, traders, stations, shops and inspectors."""

@@ -1,0 +1,1 @@
+"""LPG Trace domain and persistence."""

@@ -1,0 +1,163 @@
+"""Chain of custody: the append-only hash-chained ledger, scans, reports, checks, anomalies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from traceability.db import Base, intpk, str16, str32, str64, str128, str255, utc, utcnow
+from traceability.models.enums import CaseStatus
+
+
+class LedgerEntry(Base):
+    """One movement or event of one cylinder, written once by the party that made it.
+
+    `entry_hash` is SHA-256 over the canonical form of the entry and `prev_hash`, chaining every
+    entry to the one before it; database triggers refuse UPDATE and DELETE.
+    """
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[intpk]
+    entry_uuid: Mapped[str64] = mapped_column(unique=True)
+    content_hash: Mapped[str64]
+    kind: Mapped[str32]
+    cylinder_id: Mapped[int] = mapped_column(ForeignKey("cylinders.id"))
+    occurred_at: Mapped[utc]
+    recorded_at: Mapped[utc] = mapped_column(default=utcnow)
+    actor_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    actor_facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    counterparty_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    counterparty_facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    fill_id: Mapped[int | None] = mapped_column(ForeignKey("fills.id"))
+    label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sealed_personal_data: Mapped[bytes | None]
+    corrects_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    reason: Mapped[str255 | None]
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_device_id: Mapped[int | None] = mapped_column(ForeignKey("device_keys.id"))
+    anomaly: Mapped[bool] = mapped_column(default=False)
+    prev_hash: Mapped[str64]
+    entry_hash: Mapped[str64]
+
+
+Index("ix_ledger_cylinder_time", LedgerEntry.cylinder_id, LedgerEntry.occurred_at)
+Index(
+    "ix_ledger_actor_kind_time", LedgerEntry.actor_org_id, LedgerEntry.kind, LedgerEntry.occurred_at
+)
+Index(
+    "ix_ledger_facility_kind_time",
+    LedgerEntry.actor_facility_id,
+    LedgerEntry.kind,
+    LedgerEntry.occurred_at,
+)
+
+
+class ChainHead(Base):
+    """The single row writers lock to append to the hash chain without forking it."""
+
+    __tablename__ = "ledger_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_entry_id: Mapped[int | None]
+    last_hash: Mapped[str64]
+
+
+class Scan(Base):
+    """One public verification: cheap, with no raw IP and only coarse, volunteered location."""
+
+    __tablename__ = "scans"
+
+    id: Mapped[intpk]
+    label_id: Mapped[int | None] = mapped_column(index=True)
+    cylinder_id: Mapped[int | None]
+    scanned_at: Mapped[utc] = mapped_column(default=utcnow, index=True)
+    verdict: Mapped[str32]
+    client_hash: Mapped[str64]
+    device_class: Mapped[str16]
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    facility_id: Mapped[int | None]
+
+
+Index("ix_scans_label_time", Scan.label_id, Scan.scanned_at)
+
+
+class ConsumerReport(Base):
+    """A suspect cylinder reported from the public page, queued for inspectors."""
+
+    __tablename__ = "consumer_reports"
+
+    id: Mapped[intpk]
+    label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"), index=True)
+    cylinder_id: Mapped[int | None] = mapped_column(ForeignKey("cylinders.id"), index=True)
+    reason: Mapped[str32]
+    text: Mapped[str | None] = mapped_column(Text)
+    sealed_contact: Mapped[bytes | None]
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    client_hash: Mapped[str64]
+    created_at: Mapped[utc] = mapped_column(default=utcnow, index=True)
+    status: Mapped[str16] = mapped_column(default=CaseStatus.OPEN, index=True)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_at: Mapped[utc | None]
+    resolution: Mapped[str255 | None]
+
+
+class Anomaly(Base):
+    """Something inconsistent the system noticed, for an inspector to look into."""
+
+    __tablename__ = "anomalies"
+
+    id: Mapped[intpk]
+    kind: Mapped[str32] = mapped_column(index=True)
+    cylinder_id: Mapped[int | None] = mapped_column(ForeignKey("cylinders.id"), index=True)
+    label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[utc] = mapped_column(default=utcnow, index=True)
+    status: Mapped[str16] = mapped_column(default=CaseStatus.OPEN, index=True)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_at: Mapped[utc | None]
+    resolution: Mapped[str255 | None]
+
+
+class FieldCheck(Base):
+    """An inspector's check of a cylinder in a shop, truck or home."""
+
+    __tablename__ = "field_checks"
+
+    id: Mapped[intpk]
+    entry_uuid: Mapped[str64] = mapped_column(unique=True)
+    cylinder_id: Mapped[int] = mapped_column(ForeignKey("cylinders.id"), index=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    checked_at: Mapped[utc]
+    place: Mapped[str255]
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[str16]
+    violations: Mapped[list[str]] = mapped_column(default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    photo: Mapped[bytes | None]
+    photo_type: Mapped[str32 | None]
+    created_at: Mapped[utc] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The stored answer to a request sent with an Idempotency-Key, replayed on retry."""
+
+    __tablename__ = "idempotency_records"
+
+    id: Mapped[intpk]
+    scope: Mapped[str128]
+    key: Mapped[str128]
+    request_hash: Mapped[str64]
+    status_code: Mapped[int]
+    response: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[utc] = mapped_column(default=utcnow, index=True)
+
+
+Index("uq_idempotency_scope_key", IdempotencyRecord.scope, IdempotencyRecord.key, unique=True)

@@ -1,0 +1,1 @@
+"""HTTP wiring shared by every package: app factory, problem responses, auth, request guards."""

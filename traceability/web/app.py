@@ -1,0 +1,102 @@
+"""create_app(): assemble configuration, storage, security, the API and every blueprint."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+from flask_smorest import Api
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from traceability import config as configuration
+from traceability.auth import AuthSettings
+from traceability.crypto import Keyring
+from traceability.db import Database
+from traceability.web import guards, limits, problems
+from traceability.web.security import SECURITY_SCHEMES
+
+# Each HTTP package exposes `register(app, api)`; listed here so wiring stays in one place.
+HTTP_PACKAGES = ("admin", "label_service", "verify_api")
+
+
+class LpgApi(Api):
+    """flask-smorest Api documenting our one problem shape instead of its default error schema."""
+
+    ERROR_SCHEMA = problems.ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        problems.register(self._app)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the WSGI app; `config` overrides environment settings (tests pass their own)."""
+    instance = Path((config or {}).get("INSTANCE_PATH") or Path.cwd() / "instance")
+    app = Flask("lpgtrace", instance_path=str(instance.resolve()))
+    app.config.update(configuration.resolve(instance, config))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    if app.config["TRUSTED_PROXY_HOPS"] > 0:
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    db = Database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
+    app.extensions["lpg_db"] = db
+    app.extensions["lpg_keyring"] = Keyring(app.config["MASTER_KEY"])
+    app.extensions["lpg_auth"] = AuthSettings(
+        secret=app.config["SECRET_KEY"],
+        audience=app.config["JWT_AUDIENCE"],
+        issuer=app.config["JWT_ISSUER"],
+        access_minutes=app.config["ACCESS_TOKEN_MINUTES"],
+        refresh_days=app.config["REFRESH_TOKEN_DAYS"],
+    )
+
+    guards.register(app)
+    limits.register(app)
+    api = LpgApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    _register_probes(app, db)
+    for package in HTTP_PACKAGES:
+        module = importlib.import_module(f"{package}.routes")
+        module.register(app, api)
+
+    from traceability import cli
+
+    cli.register(app)
+    return app
+
+
+def _register_probes(app: Flask, db: Database) -> None:
+    @app.get("/healthz")
+    def healthz() -> Any:
+        """Liveness: the process answers."""
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        """Readiness: the database answers a query."""
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any driver error means not ready; the reason goes to the log
+            logging.getLogger("lpgtrace.readyz").exception("database not reachable")
+            return jsonify(status="unavailable", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+    healthz.__lpg_permission__ = "public"  # type: ignore[attr-defined]
+    readyz.__lpg_permission__ = "public"  # type: ignore[attr-defined]
+
+
+_API_DESCRIPTION = """Registry, signed labels and verification of LPG cylinders (Decree 87/2018).
+
+Errors: every error is `application/problem+json` (RFC 9457) with a stable `code`, a `message`
+in Vietnamese and English, field-level `errors` for validation failures and a `request_id`.
+Authentication: `Authorization: Bearer <access token>` for people, `Authorization: ApiKey <key>`
+for station and shop devices.
+"""

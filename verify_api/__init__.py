@@ -1,0 +1,1 @@
+"""Public verification: JSON API, consumer pages, JWKS and rate limits."""
