@@ -89,22 +89,33 @@ def utcnow() -> dt.datetime:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
-    """An engine tuned per backend: WAL and FK enforcement on SQLite, a bounded pool on PostgreSQL."""
+def _sqlite_engine(url: str, begin: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", lambda connection: connection.exec_driver_sql(begin))
+    return engine
+
+
+def make_engine(url: str, pool_size: int = 10, *, for_writes: bool = True) -> Engine:
+    """An engine tuned per backend.
+
+    SQLite writers start with BEGIN IMMEDIATE so that a unit of work that reads, then writes,
+    cannot fail with SQLITE_BUSY_SNAPSHOT when another writer committed in between; readers keep
+    deferred transactions so they never wait for writers (WAL).
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+        return _sqlite_engine(url, "BEGIN IMMEDIATE" if for_writes else "BEGIN")
     return create_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
     )
@@ -117,6 +128,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = (
+            make_engine(url, pool_size, for_writes=False)
+            if url.startswith("sqlite")
+            else self.engine
+        )
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -131,9 +148,10 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session; nothing it does is committed."""
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             yield session
             session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()
