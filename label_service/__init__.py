@@ -1,0 +1,1 @@
+"""Filling stations: signing keys, fills, label issuance and rendering."""

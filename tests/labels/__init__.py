@@ -1,0 +1,1 @@
+"""Tests for the label token codec and offline verifier."""

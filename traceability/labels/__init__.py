@@ -1,0 +1,1 @@
+"""Signed QR label tokens: encoding, parsing and offline verification."""
