@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from traceability.models.enums import Role
 from traceability.passwords import hash_password, needs_rehash, verify_password
 from traceability.permissions import Principal
 
+log = logging.getLogger("lpgtrace.auth")
 ALGORITHM = "HS256"
 LOCK_AFTER_FAILURES = 5
 API_KEY_PREFIX = "lpg_"
@@ -121,6 +123,11 @@ def login(
                 session, context, "login", "user", user.id, organisation_id=user.organisation_id
             )
     if failed is not None:
+        log.warning(
+            "login failed for username %r from %s",
+            username[:64],
+            context.client_ip if context else None,
+        )
         raise failed
     return TokenPair(access, refresh, settings.access_minutes * 60)
 
