@@ -2,34 +2,41 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: demo test lint bench bench-full clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-demo: $(STAMP)  ## Run the server with the province's demo data on SQLite
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $(RUNTIME)
+
+$(DEV): pyproject.toml $(RUNTIME)
+	$(PIP) -e '.[dev]'
+	touch $(DEV)
+
+demo: $(RUNTIME)  ## Run the server with the province's demo data on SQLite
 	$(BIN)/lpgtrace db upgrade
 	$(BIN)/lpgtrace seed-demo --if-empty
 	$(BIN)/lpgtrace serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## Run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+test: $(DEV)  ## Run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check traceability admin verify_api label_service tests bench
 
-bench: $(STAMP)  ## Quick benchmark run (< 5 minutes, small scale)
+bench: $(DEV)  ## Quick benchmark run (< 5 minutes, small scale)
 	$(BIN)/python -m bench.run --quick
 
-bench-full: $(STAMP)  ## Full-scale benchmarks (1M cylinders on PostgreSQL)
+bench-full: $(DEV)  ## Full-scale benchmarks (1M cylinders on PostgreSQL)
 	$(BIN)/python -m bench.run --full
 
 clean:
