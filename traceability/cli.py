@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from traceability import migrate
+from traceability import backup, migrate
 
 # Each package may contribute commands through `<package>.commands.register(cli_group)`.
 COMMAND_PACKAGES = (
@@ -81,6 +82,46 @@ def create_admin(username: str, display_name: str, password: str) -> None:
     click.echo(f"administrator {username} created")
 
 
+@click.command("backup")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="where backups go (default: instance/backups)",
+)
+@with_appcontext
+def backup_command(directory: Path | None) -> None:
+    """Take a backup now (schedule this command with cron or a systemd timer)."""
+    made = backup.create_backup(current_app.config["DATABASE_URL"], directory or _backup_dir())
+    click.echo(f"backup written: {made.path} ({made.size} bytes)")
+
+
+@click.command("backups")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None)
+@with_appcontext
+def backups_command(directory: Path | None) -> None:
+    """List backups, newest first."""
+    for item in backup.list_backups(directory or _backup_dir()):
+        click.echo(f"{item.path.name}  {item.created_at:%Y-%m-%d %H:%M}Z  {item.size} bytes")
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@with_appcontext
+def restore_command(backup_file: Path, yes: bool) -> None:
+    """Replace the database with BACKUP_FILE (stop the server first)."""
+    if not yes:
+        click.confirm(f"Replace the current database with {backup_file.name}?", abort=True)
+    backup.restore_backup(current_app.config["DATABASE_URL"], backup_file)
+    click.echo(f"restored {backup_file.name}")
+
+
+def _backup_dir() -> Path:
+    return Path(current_app.instance_path) / "backups"
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
@@ -107,6 +148,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(create_admin)
     app.cli.add_command(serve)
+    for command in (backup_command, backups_command, restore_command):
+        app.cli.add_command(command)
     for name in COMMAND_PACKAGES:
         try:
             module = importlib.import_module(f"{name}.commands")
