@@ -81,6 +81,8 @@ class Licence(Base):
     expires_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(default=LicenceStatus.VALID)
     revoked_at: Mapped[utc | None]
+    # Why the department suspended or revoked it (shown to inspectors and the holder).
+    status_reason: Mapped[str255 | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="licences")
 
@@ -167,6 +169,8 @@ class Cylinder(Base):
 
 
 Index("ix_cylinders_owner_status", Cylinder.owner_id, Cylinder.status)
+# Serials are unique per owner ignoring case and accents too, so "dp-01" cannot shadow "DP-01".
+Index("uq_cylinders_owner_serial_search", Cylinder.owner_id, Cylinder.serial_search, unique=True)
 
 
 class FillingContract(Base):
