@@ -60,6 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CYLINDER_WRITE,
             P.CONTRACT_MANAGE,
             P.DEVICE_KEY_MANAGE,
+            P.USER_MANAGE,  # only its own organisation's trader/station/shop accounts
             P.LABEL_READ,
             P.LEDGER_RECORD,
             P.LEDGER_READ,

@@ -60,8 +60,13 @@ def check_body() -> None:
         raw = request.get_data(cache=True)
         try:
             parsed = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise BadRequest("the body is not valid UTF-8") from None
+            # JSON may escape what no database stores: lone surrogates (\ud800) and NUL.
+            canonical = json.dumps(parsed, ensure_ascii=False)
+            canonical.encode("utf-8")  # UnicodeEncodeError on a lone surrogate
+            if "\\u0000" in canonical:
+                raise BadRequest("the body contains a NUL character")
+        except UnicodeError:
+            raise BadRequest("the body is not valid UTF-8 (or escapes a lone surrogate)") from None
         except RecursionError:
             raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
         except ValueError as exc:

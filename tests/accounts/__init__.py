@@ -1,0 +1,1 @@
+"""User accounts, device keys and the audit-log query."""

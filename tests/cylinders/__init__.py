@@ -1,0 +1,1 @@
+"""Cylinders: registration, edits, listing and bulk import."""
