@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,53 @@ HTTP_PACKAGES = ("admin", "label_service", "verify_api")
 
 
 class LpgApi(Api):
-    """flask-smorest Api documenting our one problem shape instead of its default error schema."""
+    """flask-smorest Api with our problem schema, building the OpenAPI document lazily.
+
+    Documenting ~70 resources costs about a second; routes are registered at once, the document
+    on first use (GET /api/openapi.json, /api/docs or `lpgtrace openapi`), so workers and tests
+    start fast.
+    """
 
     ERROR_SCHEMA = problems.ProblemSchema
+
+    def __init__(self, app: Flask, **kwargs: Any) -> None:
+        self._spec_lock = threading.RLock()
+        self._deferred_spec: dict[str, Any] | None = None
+        self._undocumented: list[tuple[Any, str, Any]] = []
+        self._built_spec: Any = None
+        super().__init__(app, **kwargs)
+
+    @property  # type: ignore[override]
+    def spec(self) -> Any:
+        if self._deferred_spec is not None or self._undocumented:
+            with self._spec_lock:
+                self._build_document()
+        return self._built_spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._built_spec = value
+
+    def _init_spec(self, **kwargs: Any) -> None:
+        self._deferred_spec = kwargs
+
+    def _build_document(self) -> None:
+        if self._deferred_spec is not None:
+            kwargs, self._deferred_spec = self._deferred_spec, None
+            Api._init_spec(self, **kwargs)
+            for name, scheme in SECURITY_SCHEMES.items():
+                self._built_spec.components.security_scheme(name, scheme)
+        while self._undocumented:
+            blueprint, name, parameters = self._undocumented.pop(0)
+            blueprint.register_views_in_doc(self, self._app, self._built_spec, name=name,
+                                            parameters=parameters)
+            self._built_spec.tag({"name": name, "description": blueprint.description})
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
 
     def _register_error_handlers(self) -> None:
         problems.register(self._app)
@@ -59,8 +104,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     guards.register(app)
     limits.register(app)
     api = LpgApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
-    for name, scheme in SECURITY_SCHEMES.items():
-        api.spec.components.security_scheme(name, scheme)
     _register_probes(app, db)
     for package in HTTP_PACKAGES:
         module = importlib.import_module(f"{package}.routes")
