@@ -35,6 +35,16 @@ class SigningKey(Base):
     station: Mapped[Facility] = relationship()
 
 
+# At most one active key per station, enforced by the database too (rotation retires first).
+Index(
+    "uq_signing_keys_active_station",
+    SigningKey.station_id,
+    unique=True,
+    postgresql_where=SigningKey.status == KeyStatus.ACTIVE.value,
+    sqlite_where=SigningKey.status == KeyStatus.ACTIVE.value,
+)
+
+
 class Fill(Base):
     """One fill of one cylinder at one station (Decree 87 ledger 2), idempotent by client UUID."""
 
