@@ -42,3 +42,16 @@ def test_upgrade_is_repeatable(tmp_path: Path) -> None:
     url = _scratch_url(tmp_path)
     migrate.upgrade(url)
     migrate.upgrade(url)
+
+
+def test_migration_installs_the_append_only_triggers(tmp_path: Path) -> None:
+    from traceability.ledger import triggers
+
+    url = _scratch_url(tmp_path)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert triggers.installed(connection)
+    finally:
+        engine.dispose()

@@ -66,20 +66,31 @@ def entry_hash(prev_hash: str, entry: LedgerEntry) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(entry)).hexdigest()
 
 
-def lock_head(session: Session) -> ChainHead:
-    """Take the chain head row for update; creates it on first use. Serialises appenders."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(ChainHead)
-        .values(id=HEAD_ID, last_entry_id=None, last_hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    head = session.scalar(
+def _select_head_for_update(session: Session) -> ChainHead | None:
+    return session.scalar(
         select(ChainHead)
         .where(ChainHead.id == HEAD_ID)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+def lock_head(session: Session) -> ChainHead:
+    """Take the chain head row for update (creating it on first use): serialises appenders.
+
+    On PostgreSQL the row lock makes every other appender wait until this transaction ends, then
+    re-read the committed head (READ COMMITTED re-checks the locked row); SQLite writers already
+    hold the database write lock (BEGIN IMMEDIATE).
+    """
+    head = _select_head_for_update(session)
+    if head is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(ChainHead)
+            .values(id=HEAD_ID, last_entry_id=None, last_hash=GENESIS_HASH)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        head = _select_head_for_update(session)
     assert head is not None
     return head
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Text
+from sqlalchemy import Float, ForeignKey, Index, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from traceability.db import Base, intpk, str16, str32, str64, str128, str255, utc, utcnow
@@ -54,6 +54,10 @@ Index(
     LedgerEntry.kind,
     LedgerEntry.occurred_at,
 )
+# Decree 87 ledgers: corrections of a page of rows, corrections in a period, a fill's entries.
+Index("ix_ledger_corrects", LedgerEntry.corrects_entry_id)
+Index("ix_ledger_kind_time", LedgerEntry.kind, LedgerEntry.occurred_at)
+Index("ix_ledger_fill", LedgerEntry.fill_id)
 
 
 class ChainHead(Base):
@@ -116,7 +120,7 @@ class Anomaly(Base):
     kind: Mapped[str32] = mapped_column(index=True)
     cylinder_id: Mapped[int | None] = mapped_column(ForeignKey("cylinders.id"), index=True)
     label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"))
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[utc] = mapped_column(default=utcnow, index=True)
     status: Mapped[str16] = mapped_column(default=CaseStatus.OPEN, index=True)
@@ -146,6 +150,14 @@ class FieldCheck(Base):
     created_at: Mapped[utc] = mapped_column(default=utcnow)
 
 
+# Inspection & statistics: the work queue pages each status newest first, statistics count
+# open cases and field checks per day, and the history lists a cylinder's checks by time.
+Index("ix_consumer_reports_status_created", ConsumerReport.status, ConsumerReport.created_at)
+Index("ix_anomalies_status_created", Anomaly.status, Anomaly.created_at)
+Index("ix_field_checks_checked_at", FieldCheck.checked_at)
+Index("ix_field_checks_cylinder_time", FieldCheck.cylinder_id, FieldCheck.checked_at)
+
+
 class IdempotencyRecord(Base):
     """The stored answer to a request sent with an Idempotency-Key, replayed on retry."""
 
@@ -161,3 +173,11 @@ class IdempotencyRecord(Base):
 
 
 Index("uq_idempotency_scope_key", IdempotencyRecord.scope, IdempotencyRecord.key, unique=True)
+
+
+@event.listens_for(LedgerEntry.__table__, "after_create")
+def _install_append_only_triggers(_table: Any, connection: Any, **_kw: Any) -> None:
+    """`create_all` gets the same append-only triggers as the migration (see ledger/triggers)."""
+    from traceability.ledger import triggers
+
+    triggers.install(connection)

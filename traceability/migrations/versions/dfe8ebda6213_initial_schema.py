@@ -1,15 +1,16 @@
 """initial schema
 
-Revision ID: e88730647222
+Revision ID: dfe8ebda6213
 Revises: 
-Create Date: 2026-12-04 19:56:41.597486
+Create Date: 2026-12-04 21:24:20.905481
 """
 from alembic import op
 import sqlalchemy as sa
 import traceability.db
+from traceability.ledger import triggers
 
 
-revision = 'e88730647222'
+revision = 'dfe8ebda6213'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -62,6 +63,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cylinder_types')),
     sa.UniqueConstraint('code', name=op.f('uq_cylinder_types_code'))
     )
+    op.create_table('daily_scan_counts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('verdict', sa.String(length=32), nullable=False),
+    sa.Column('scans', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_daily_scan_counts'))
+    )
+    op.create_index('uq_daily_scan_counts_day_verdict', 'daily_scan_counts', ['day', 'verdict'], unique=True)
     op.create_table('idempotency_records',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('scope', sa.String(length=128), nullable=False),
@@ -96,6 +105,12 @@ def upgrade() -> None:
     op.create_index(op.f('ix_scans_label_id'), 'scans', ['label_id'], unique=False)
     op.create_index('ix_scans_label_time', 'scans', ['label_id', 'scanned_at'], unique=False)
     op.create_index(op.f('ix_scans_scanned_at'), 'scans', ['scanned_at'], unique=False)
+    op.create_table('stats_refresh_marks',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('complete_before', sa.Date(), nullable=False),
+    sa.Column('refreshed_at', traceability.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_stats_refresh_marks'))
+    )
     op.create_table('organisations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
@@ -181,6 +196,17 @@ def upgrade() -> None:
     op.create_index('ix_cylinders_owner_status', 'cylinders', ['owner_id', 'status'], unique=False)
     op.create_index(op.f('ix_cylinders_serial_search'), 'cylinders', ['serial_search'], unique=False)
     op.create_index(op.f('ix_cylinders_status'), 'cylinders', ['status'], unique=False)
+    op.create_index('uq_cylinders_owner_serial_search', 'cylinders', ['owner_id', 'serial_search'], unique=True)
+    op.create_table('daily_fill_counts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('station_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('fills', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['station_id'], ['facilities.id'], name=op.f('fk_daily_fill_counts_station_id_facilities')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_daily_fill_counts'))
+    )
+    op.create_index('ix_daily_fill_counts_station_day', 'daily_fill_counts', ['station_id', 'day'], unique=False)
+    op.create_index('uq_daily_fill_counts_day_station', 'daily_fill_counts', ['day', 'station_id'], unique=True)
     op.create_table('filling_contracts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('owner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -207,6 +233,7 @@ def upgrade() -> None:
     sa.Column('expires_on', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=255), nullable=False),
     sa.Column('revoked_at', traceability.db.UTCDateTime(), nullable=True),
+    sa.Column('status_reason', sa.String(length=255), nullable=True),
     sa.ForeignKeyConstraint(['facility_id'], ['facilities.id'], name=op.f('fk_licences_facility_id_facilities')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_licences_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_licences'))
@@ -234,6 +261,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('kid', name=op.f('uq_signing_keys_kid'))
     )
     op.create_index(op.f('ix_signing_keys_station_id'), 'signing_keys', ['station_id'], unique=False)
+    op.create_index('uq_signing_keys_active_station', 'signing_keys', ['station_id'], unique=True, postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
     op.create_table('users',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -306,7 +334,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_field_checks')),
     sa.UniqueConstraint('entry_uuid', name=op.f('uq_field_checks_entry_uuid'))
     )
+    op.create_index('ix_field_checks_checked_at', 'field_checks', ['checked_at'], unique=False)
     op.create_index(op.f('ix_field_checks_cylinder_id'), 'field_checks', ['cylinder_id'], unique=False)
+    op.create_index('ix_field_checks_cylinder_time', 'field_checks', ['cylinder_id', 'checked_at'], unique=False)
     op.create_index(op.f('ix_field_checks_inspector_id'), 'field_checks', ['inspector_id'], unique=False)
     op.create_table('fills',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -394,6 +424,7 @@ def upgrade() -> None:
     op.create_index(op.f('ix_consumer_reports_cylinder_id'), 'consumer_reports', ['cylinder_id'], unique=False)
     op.create_index(op.f('ix_consumer_reports_label_id'), 'consumer_reports', ['label_id'], unique=False)
     op.create_index(op.f('ix_consumer_reports_status'), 'consumer_reports', ['status'], unique=False)
+    op.create_index('ix_consumer_reports_status_created', 'consumer_reports', ['status', 'created_at'], unique=False)
     op.create_table('ledger_entries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('entry_uuid', sa.String(length=64), nullable=False),
@@ -431,8 +462,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('entry_uuid', name=op.f('uq_ledger_entries_entry_uuid'))
     )
     op.create_index('ix_ledger_actor_kind_time', 'ledger_entries', ['actor_org_id', 'kind', 'occurred_at'], unique=False)
+    op.create_index('ix_ledger_corrects', 'ledger_entries', ['corrects_entry_id'], unique=False)
     op.create_index('ix_ledger_cylinder_time', 'ledger_entries', ['cylinder_id', 'occurred_at'], unique=False)
     op.create_index('ix_ledger_facility_kind_time', 'ledger_entries', ['actor_facility_id', 'kind', 'occurred_at'], unique=False)
+    op.create_index('ix_ledger_fill', 'ledger_entries', ['fill_id'], unique=False)
+    op.create_index('ix_ledger_kind_time', 'ledger_entries', ['kind', 'occurred_at'], unique=False)
     op.create_table('anomalies',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -453,22 +487,33 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_anomalies_created_at'), 'anomalies', ['created_at'], unique=False)
     op.create_index(op.f('ix_anomalies_cylinder_id'), 'anomalies', ['cylinder_id'], unique=False)
+    op.create_index(op.f('ix_anomalies_entry_id'), 'anomalies', ['entry_id'], unique=False)
     op.create_index(op.f('ix_anomalies_kind'), 'anomalies', ['kind'], unique=False)
     op.create_index(op.f('ix_anomalies_status'), 'anomalies', ['status'], unique=False)
+    op.create_index('ix_anomalies_status_created', 'anomalies', ['status', 'created_at'], unique=False)
     # ### end Alembic commands ###
+    # Append-only ledger: refuse UPDATE/DELETE (and TRUNCATE on PostgreSQL).
+    triggers.install(op.get_bind())
 
 
 def downgrade() -> None:
+    triggers.uninstall(op.get_bind())
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index('ix_anomalies_status_created', table_name='anomalies')
     op.drop_index(op.f('ix_anomalies_status'), table_name='anomalies')
     op.drop_index(op.f('ix_anomalies_kind'), table_name='anomalies')
+    op.drop_index(op.f('ix_anomalies_entry_id'), table_name='anomalies')
     op.drop_index(op.f('ix_anomalies_cylinder_id'), table_name='anomalies')
     op.drop_index(op.f('ix_anomalies_created_at'), table_name='anomalies')
     op.drop_table('anomalies')
+    op.drop_index('ix_ledger_kind_time', table_name='ledger_entries')
+    op.drop_index('ix_ledger_fill', table_name='ledger_entries')
     op.drop_index('ix_ledger_facility_kind_time', table_name='ledger_entries')
     op.drop_index('ix_ledger_cylinder_time', table_name='ledger_entries')
+    op.drop_index('ix_ledger_corrects', table_name='ledger_entries')
     op.drop_index('ix_ledger_actor_kind_time', table_name='ledger_entries')
     op.drop_table('ledger_entries')
+    op.drop_index('ix_consumer_reports_status_created', table_name='consumer_reports')
     op.drop_index(op.f('ix_consumer_reports_status'), table_name='consumer_reports')
     op.drop_index(op.f('ix_consumer_reports_label_id'), table_name='consumer_reports')
     op.drop_index(op.f('ix_consumer_reports_cylinder_id'), table_name='consumer_reports')
@@ -484,7 +529,9 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_fills_cylinder_id'), table_name='fills')
     op.drop_table('fills')
     op.drop_index(op.f('ix_field_checks_inspector_id'), table_name='field_checks')
+    op.drop_index('ix_field_checks_cylinder_time', table_name='field_checks')
     op.drop_index(op.f('ix_field_checks_cylinder_id'), table_name='field_checks')
+    op.drop_index('ix_field_checks_checked_at', table_name='field_checks')
     op.drop_table('field_checks')
     op.drop_index(op.f('ix_device_keys_organisation_id'), table_name='device_keys')
     op.drop_index(op.f('ix_device_keys_facility_id'), table_name='device_keys')
@@ -494,6 +541,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_users_organisation_id'), table_name='users')
     op.drop_index(op.f('ix_users_facility_id'), table_name='users')
     op.drop_table('users')
+    op.drop_index('uq_signing_keys_active_station', table_name='signing_keys', postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
     op.drop_index(op.f('ix_signing_keys_station_id'), table_name='signing_keys')
     op.drop_table('signing_keys')
     op.drop_index(op.f('ix_licences_organisation_id'), table_name='licences')
@@ -502,6 +550,10 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_filling_contracts_station_id'), table_name='filling_contracts')
     op.drop_index(op.f('ix_filling_contracts_owner_id'), table_name='filling_contracts')
     op.drop_table('filling_contracts')
+    op.drop_index('uq_daily_fill_counts_day_station', table_name='daily_fill_counts')
+    op.drop_index('ix_daily_fill_counts_station_day', table_name='daily_fill_counts')
+    op.drop_table('daily_fill_counts')
+    op.drop_index('uq_cylinders_owner_serial_search', table_name='cylinders')
     op.drop_index(op.f('ix_cylinders_status'), table_name='cylinders')
     op.drop_index(op.f('ix_cylinders_serial_search'), table_name='cylinders')
     op.drop_index('ix_cylinders_owner_status', table_name='cylinders')
@@ -521,6 +573,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_organisations_name_search'), table_name='organisations')
     op.drop_index(op.f('ix_organisations_admin_unit_id'), table_name='organisations')
     op.drop_table('organisations')
+    op.drop_table('stats_refresh_marks')
     op.drop_index(op.f('ix_scans_scanned_at'), table_name='scans')
     op.drop_index('ix_scans_label_time', table_name='scans')
     op.drop_index(op.f('ix_scans_label_id'), table_name='scans')
@@ -529,6 +582,8 @@ def downgrade() -> None:
     op.drop_index('uq_idempotency_scope_key', table_name='idempotency_records')
     op.drop_index(op.f('ix_idempotency_records_created_at'), table_name='idempotency_records')
     op.drop_table('idempotency_records')
+    op.drop_index('uq_daily_scan_counts_day_verdict', table_name='daily_scan_counts')
+    op.drop_table('daily_scan_counts')
     op.drop_table('cylinder_types')
     op.drop_index(op.f('ix_audit_log_organisation_id'), table_name='audit_log')
     op.drop_index('ix_audit_log_entity', table_name='audit_log')

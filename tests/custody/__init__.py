@@ -1,0 +1,1 @@
+"""Chain of custody: events, append-only ledger, hash chain, shop receipts."""
