@@ -21,6 +21,7 @@ from traceability.models.registry import (
     Licence,
     Organisation,
 )
+from traceability.models.stats import DailyFillCount, DailyScanCount, StatsRefreshMark  # noqa: F401
 
 __all__ = [
     "AdminUnit",

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: dfe8ebda6213
+Revision ID: 2cff1503c876
 Revises: 
-Create Date: 2026-12-04 21:24:20.905481
+Create Date: 2026-12-04 21:25:28.308429
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import traceability.db
 from traceability.ledger import triggers
 
 
-revision = 'dfe8ebda6213'
+revision = '2cff1503c876'
 down_revision = None
 branch_labels = None
 depends_on = None
