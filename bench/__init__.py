@@ -1,0 +1,1 @@
+"""Synthetic data at scale and the benchmark suite: `python -m bench.run --quick|--full`."""
