@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from bench.reference import COMPROMISE_BEFORE_ROTATION_DAYS
 from traceability.crypto import Keyring
 from traceability.labels.codec import FORMAT_VERSION, TIME_EPOCH
+from traceability.ledger.chain import HASHED_FIELDS
 from traceability.models.enums import CylinderStatus
 
 DAY = 86_400
@@ -70,30 +71,7 @@ LABEL_COLUMNS = [
     "superseded_at",
     "superseded_by_id",
 ]
-LEDGER_COLUMNS = [
-    "id",
-    "entry_uuid",
-    "content_hash",
-    "kind",
-    "cylinder_id",
-    "occurred_at",
-    "recorded_at",
-    "actor_org_id",
-    "actor_facility_id",
-    "counterparty_org_id",
-    "counterparty_facility_id",
-    "fill_id",
-    "label_id",
-    "details",
-    "sealed_personal_data",
-    "corrects_entry_id",
-    "reason",
-    "recorded_by_user_id",
-    "recorded_by_device_id",
-    "anomaly",
-    "prev_hash",
-    "entry_hash",
-]
+LEDGER_COLUMNS = ["id", *HASHED_FIELDS, "prev_hash", "entry_hash"]
 SCAN_COLUMNS = ["label_id", "cylinder_id", "scanned_at", "verdict", "client_hash", "device_class"]
 
 # chain.canonical() as a template: sorted keys, compact, nulls spelled out. Every value we put in

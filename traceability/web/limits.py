@@ -20,7 +20,7 @@ limiter = Limiter(
     headers_enabled=True,
     in_memory_fallback_enabled=True,
     swallow_errors=True,
-    strategy="moving-window",
+    strategy="fixed-window",  # one counter per window: one Redis INCR, not a sorted-set scan
     key_prefix="lpgtrace",
 )
 
