@@ -21,6 +21,7 @@ $(DEV): pyproject.toml $(RUNTIME)
 	$(PIP) -e '.[dev]'
 	touch $(DEV)
 
+demo: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 demo: $(RUNTIME)  ## Run the server with the province's demo data on SQLite
 	$(BIN)/lpgtrace db upgrade
 	$(BIN)/lpgtrace seed-demo --if-empty
