@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any
@@ -134,6 +134,7 @@ class Database:
             else self.engine
         )
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._dispose_hooks: list[Callable[[], None]] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -152,6 +153,12 @@ class Database:
             yield session
             session.rollback()
 
+    def on_dispose(self, hook: Callable[[], None]) -> None:
+        """Close resources built on this database (e.g. a dedicated pool) with it."""
+        self._dispose_hooks.append(hook)
+
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
+        for hook in self._dispose_hooks:
+            hook()

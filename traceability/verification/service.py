@@ -92,11 +92,5 @@ def _read_engine(db: Database, pool_size: int) -> Engine:
         pool_recycle=300,
         isolation_level="AUTOCOMMIT",
     )
-    shared_dispose = db.dispose
-
-    def dispose_both() -> None:
-        shared_dispose()
-        engine.dispose()
-
-    db.dispose = dispose_both  # type: ignore[method-assign]
+    db.on_dispose(engine.dispose)
     return engine
