@@ -22,12 +22,17 @@ class Keyring:
         self._master = base64.b64decode(master_key_b64)
         if len(self._master) != 32:
             raise ValueError("MASTER_KEY must be 32 bytes")
+        self._derived: dict[str, bytes] = {}
 
     def key(self, purpose: str) -> bytes:
-        """A 256-bit key for one purpose (HKDF-SHA256 with the purpose as info)."""
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
-            self._master
-        )
+        """A 256-bit key for one purpose (HKDF-SHA256 with the purpose as info), derived once."""
+        derived = self._derived.get(purpose)
+        if derived is None:
+            derived = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()
+            ).derive(self._master)
+            self._derived[purpose] = derived
+        return derived
 
     def seal(self, purpose: str, plaintext: bytes, aad: bytes = b"") -> bytes:
         """Encrypt and authenticate; `aad` binds the ciphertext to its row so it cannot be moved."""
