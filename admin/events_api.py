@@ -53,7 +53,8 @@ class EventSchema(ma.Schema):
     reason = Text(255)
     reference = Text(64, metadata={"description": "Delivery note or invoice number"})
     end_customer = Text(
-        255, metadata={"description": "Sale/transfer: the business the buyer sells on to (ledger 1)"}
+        255,
+        metadata={"description": "Sale/transfer: the business the buyer sells on to (ledger 1)"},
     )
     place = Text(255)
     notes = Text(1000, metadata={"description": "Free text; never put personal data here"})

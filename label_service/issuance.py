@@ -210,7 +210,7 @@ def _record(
                 created_at=now,
             )
         )
-    chain.append(session, entries)
+    chain.append_rows(session, entries)
     return outcome
 
 

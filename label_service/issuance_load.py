@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from label_service.issuance_views import FillRequest
-from label_service.keys import station_keys
+from label_service.keys import key_for_fill, station_keys
 from traceability.models import (
     Brand,
     Cylinder,
@@ -46,6 +46,13 @@ class FillContext:
     active_orgs: set[int] = field(default_factory=set)
     keys: list[SigningKey] = field(default_factory=list)
     superseded_uids: dict[int, bytes] = field(default_factory=dict)
+    key_by_time: dict[object, SigningKey | None] = field(default_factory=dict)
+
+    def signing_key(self, filled_at: object) -> SigningKey | None:
+        """The key for a fill time, chosen once per distinct time in the batch."""
+        if filled_at not in self.key_by_time:
+            self.key_by_time[filled_at] = key_for_fill(self.keys, filled_at)  # type: ignore[arg-type]
+        return self.key_by_time[filled_at]
 
     def cylinder(self, request: FillRequest) -> Cylinder | None:
         if request.cylinder_id is not None:

@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.orm import Session
 
 from label_service.issuance_load import FillContext
 from label_service.issuance_views import FillRequest
-from label_service.keys import key_for_fill, signer
+from label_service.keys import signer
 from traceability.crypto import Keyring
 from traceability.fills import rules
 from traceability.labels.codec import LabelClaims, TokenError, issue_token, manual_code
-from traceability.models import Cylinder, Facility, Fill, Label, LedgerEntry
+from traceability.ledger.chain import EntryRow, insert_returning_ids, unnest_columns
+from traceability.models import Cylinder, Facility, Fill, Label
 from traceability.permissions import Principal
 
 _LEDGER_NAMESPACE = uuid.UUID("9a4c1f0e-6d57-4c1b-8f0a-2b7f3c5e1d42")
@@ -130,7 +131,7 @@ def issue(
     now: dt.datetime,
 ) -> Issued:
     """Build (not yet flush) the Fill and its signed Label, and decide what it supersedes."""
-    key = key_for_fill(ctx.keys, request.filled_at)
+    key = ctx.signing_key(request.filled_at)
     if key is None:
         raise rules.NoSigningKey(f"no key covers {request.filled_at.isoformat()}")
     label_uid = os.urandom(8)
@@ -186,18 +187,42 @@ def write(session: Session, issued: list[Issued]) -> None:
     """Insert the fills, then their labels, in two bulk statements that hand back the new ids."""
     if not issued:
         return
-    fill_ids = session.scalars(
-        insert(Fill).returning(Fill.id, sort_by_parameter_order=True),
-        [item.fill.values() for item in issued],
-    ).all()
+    fill_ids = insert_returning_ids(
+        session, Fill.__table__, "client_uuid", [item.fill.values() for item in issued]
+    )
     for item, fill_id in zip(issued, fill_ids, strict=True):
         item.fill.id = item.label.fill_id = fill_id
-    label_ids = session.scalars(
-        insert(Label).returning(Label.id, sort_by_parameter_order=True),
-        [item.label.values() for item in issued],
-    ).all()
+    label_ids = insert_returning_ids(
+        session, Label.__table__, "label_uid", [item.label.values() for item in issued]
+    )
     for item, label_id in zip(issued, label_ids, strict=True):
         item.label.id = label_id
+
+
+def _bulk_update(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Update rows by id in one statement: `UPDATE ... FROM unnest(...)` on PostgreSQL, one
+    prepared statement run over all rows (executemany) on SQLite."""
+    if not rows:
+        return
+    connection = session.connection()
+    names = [name for name in rows[0] if name != "id"]
+    if connection.dialect.name == "postgresql":
+        columns = [table.c.id, *(table.c[name] for name in names)]
+        source, params = unnest_columns(connection.dialect, columns, rows)
+        assignments = ", ".join(f"{name} = v.{name}" for name in names)
+        # Identifiers come from the table metadata; every value is a bound parameter.
+        sql = (
+            f"UPDATE {table.name} SET {assignments} FROM {source} "  # noqa: S608
+            f"AS v(id, {', '.join(names)}) WHERE {table.name}.id = v.id"
+        )
+        connection.execute(text(sql), params)
+        return
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({name: bindparam("b_" + name) for name in names})
+    )
+    connection.execute(statement, [{"b_" + k: v for k, v in row.items()} for row in rows])
 
 
 def _supersede(
@@ -210,7 +235,7 @@ def _supersede(
 
 def apply(
     session: Session, station: Facility, issued: list[Issued], now: dt.datetime
-) -> list[LedgerEntry]:
+) -> list[EntryRow]:
     """Once ids exist: supersede older labels, move cylinders, and build the ledger entries."""
     label_updates: dict[int, dict[str, Any]] = {}
     cylinder_updates: dict[int, dict[str, Any]] = {}
@@ -230,7 +255,7 @@ def apply(
         elif item.older is not None:  # a late (offline) fill: the cylinder was refilled since
             _supersede(label_updates, label, item.older.id, now)
         entries.append(
-            LedgerEntry(
+            EntryRow(
                 entry_uuid=str(uuid.uuid5(_LEDGER_NAMESPACE, "fill:" + fill.client_uuid)),
                 content_hash=fill.content_hash,
                 kind="fill",
@@ -253,8 +278,6 @@ def apply(
                 recorded_by_device_id=fill.recorded_by_device_id,
             )
         )
-    if label_updates:
-        session.execute(update(Label), list(label_updates.values()))
-    if cylinder_updates:
-        session.execute(update(Cylinder), list(cylinder_updates.values()))
+    _bulk_update(session, Label.__table__, list(label_updates.values()))
+    _bulk_update(session, Cylinder.__table__, list(cylinder_updates.values()))
     return entries

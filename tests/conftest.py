@@ -147,8 +147,9 @@ def world(db: Database) -> SimpleNamespace:
     with db.transaction() as s:
         w.province = f.admin_unit(s, "Tỉnh Đồng Nai", "province", code="75")
         w.district = f.admin_unit(s, "Thành phố Biên Hòa", "district", w.province, code="731")
-        w.department = f.organisation(s, "Sở Công Thương Đồng Nai", is_authority=True,
-                                      roles=[TradeRole.AUTHORITY])
+        w.department = f.organisation(
+            s, "Sở Công Thương Đồng Nai", is_authority=True, roles=[TradeRole.AUTHORITY]
+        )
         w.org_a = f.organisation(s, "Công ty CP Dầu khí Đại Phát")
         w.org_b = f.organisation(s, "Công ty TNHH Gas Biên Hòa")
         w.retailer = f.organisation(s, "Cửa hàng Gas Minh Anh", roles=[TradeRole.RETAILER])
@@ -165,9 +166,11 @@ def world(db: Database) -> SimpleNamespace:
         w.inspector = f.user(s, w.department, Role.INSPECTOR, username="inspector")
         w.trader_a = f.user(s, w.org_a, Role.TRADER, username="trader_a")
         w.trader_b = f.user(s, w.org_b, Role.TRADER, username="trader_b")
-        w.station_user_a = f.user(s, w.org_a, Role.STATION, facility_=w.station_a,
-                                  username="station_a")
-        w.station_user_b = f.user(s, w.org_b, Role.STATION, facility_=w.station_b,
-                                  username="station_b")
+        w.station_user_a = f.user(
+            s, w.org_a, Role.STATION, facility_=w.station_a, username="station_a"
+        )
+        w.station_user_b = f.user(
+            s, w.org_b, Role.STATION, facility_=w.station_b, username="station_b"
+        )
         w.shop_user = f.user(s, w.retailer, Role.SHOP, facility_=w.shop, username="shop")
     return w

@@ -51,11 +51,13 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client, world):
     reused = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reused.status_code == 401
     # the whole family is revoked: the newest refresh and access tokens are dead too
-    newest = client.post("/api/v1/auth/refresh",
-                         json={"refresh_token": second.json["refresh_token"]})
+    newest = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": second.json["refresh_token"]}
+    )
     assert newest.status_code == 401
-    me = client.get("/api/v1/auth/me",
-                    headers={"Authorization": f"Bearer {second.json['access_token']}"})
+    me = client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {second.json['access_token']}"}
+    )
     assert me.status_code == 401
 
 
@@ -76,13 +78,21 @@ def test_disabled_user_tokens_stop_working(client, world, auth, db):
     assert login(client, "trader_a").status_code == 401
 
 
-@pytest.mark.parametrize("mutate", ["none_alg", "wrong_key", "expired", "wrong_audience",
-                                    "refresh_type", "garbage"])
+@pytest.mark.parametrize(
+    "mutate", ["none_alg", "wrong_key", "expired", "wrong_audience", "refresh_type", "garbage"]
+)
 def test_forged_or_stale_jwts_are_refused(client, world, app, mutate):
     settings = app.extensions["lpg_auth"]
     now = dt.datetime.now(dt.UTC)
-    claims = {"iss": settings.issuer, "aud": settings.audience, "sub": str(world.admin.id),
-              "sid": "x", "typ": "access", "iat": now, "exp": now + dt.timedelta(minutes=5)}
+    claims = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": str(world.admin.id),
+        "sid": "x",
+        "typ": "access",
+        "iat": now,
+        "exp": now + dt.timedelta(minutes=5),
+    }
     key, alg = settings.secret, "HS256"
     if mutate == "none_alg":
         token = jwt.encode(claims, None, algorithm="none")
@@ -103,15 +113,24 @@ def test_forged_or_stale_jwts_are_refused(client, world, app, mutate):
 
 def test_device_api_key_authenticates_and_revocation_stops_it(client, world, db):
     with db.transaction() as session:
-        key, secret = create_device_key(session, name="Cân số 1", role=Role.STATION,
-                                        organisation_id=world.org_a.id,
-                                        facility_id=world.station_a.id, created_by=None)
+        key, secret = create_device_key(
+            session,
+            name="Cân số 1",
+            role=Role.STATION,
+            organisation_id=world.org_a.id,
+            facility_id=world.station_a.id,
+            created_by=None,
+        )
         key_id = key.id
     headers = {"Authorization": f"ApiKey {secret}"}
     me = client.get("/api/v1/auth/me", headers=headers)
     assert me.status_code == 200 and me.json["facility_id"] == world.station_a.id
-    assert client.get("/api/v1/auth/me",
-                      headers={"Authorization": f"ApiKey {secret[:-2]}xx"}).status_code == 401
+    assert (
+        client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"ApiKey {secret[:-2]}xx"}
+        ).status_code
+        == 401
+    )
     with db.transaction() as session:
         from traceability.models import DeviceKey
 

@@ -29,8 +29,11 @@ def test_every_endpoint_declares_a_permission(app):
 
 def test_declared_permissions_are_known(app):
     known = {p.value for p in Permission}
-    unknown = {name: getattr(view, PERMISSION_ATTR) for _r, name, view in _views(app)
-               if str(getattr(view, PERMISSION_ATTR)) not in known}
+    unknown = {
+        name: getattr(view, PERMISSION_ATTR)
+        for _r, name, view in _views(app)
+        if str(getattr(view, PERMISSION_ATTR)) not in known
+    }
     assert unknown == {}
 
 

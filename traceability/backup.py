@@ -42,6 +42,14 @@ def _pg_args(database_url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
+def _run(tool: str, *args: str, env: dict[str, str]) -> None:
+    """Run a PostgreSQL client tool found on PATH, with a fixed argument list and no shell."""
+    executable = shutil.which(tool)
+    if executable is None:
+        raise RuntimeError(f"{tool} is not installed (apt-get install postgresql-client)")
+    subprocess.run([executable, *args], check=True, env=env)  # noqa: S603 - no shell, fixed argv
+
+
 def create_backup(database_url: str, directory: Path) -> Backup:
     """A consistent copy while the app keeps running (SQLite online backup API, or pg_dump -Fc)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -55,11 +63,7 @@ def create_backup(database_url: str, directory: Path) -> Backup:
     else:
         target = directory / f"lpgtrace-{_stamp()}.pgdump"
         args, env = _pg_args(database_url)
-        subprocess.run(
-            ["pg_dump", "--format=custom", "--file", str(target), *args],  # noqa: S603,S607
-            check=True,
-            env=env,
-        )
+        _run("pg_dump", "--format=custom", "--file", str(target), *args, env=env)
     target.chmod(0o600)
     return describe(target)
 
@@ -90,16 +94,13 @@ def restore_backup(database_url: str, backup: Path) -> None:
     if backup.suffix != ".pgdump":
         raise ValueError("PostgreSQL restores only from a .pgdump backup")
     args, env = _pg_args(database_url)
-    subprocess.run(
-        [
-            "pg_restore",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",  # noqa: S603,S607
-            *args,
-            str(backup),
-        ],
-        check=True,
+    _run(
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--single-transaction",
+        *args,
+        str(backup),
         env=env,
     )

@@ -53,7 +53,15 @@ from traceability.models import Anomaly, Cylinder, Fill, LedgerEntry
 from traceability.models.enums import Role
 from traceability.permissions import Permission, Principal
 
-DETAIL_FIELDS = ("reference", "end_customer", "notes", "place", "result", "inspection_due", "failed_action")
+DETAIL_FIELDS = (
+    "reference",
+    "end_customer",
+    "notes",
+    "place",
+    "result",
+    "inspection_due",
+    "failed_action",
+)
 
 
 def _require(item: dict[str, Any], *names: str) -> None:

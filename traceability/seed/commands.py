@@ -52,8 +52,9 @@ def _print_urls() -> None:
     fills = _label_demo()
     if fills is None or not hasattr(fills, "sample_urls"):
         return
-    urls = fills.sample_urls(current_app.extensions["lpg_db"],
-                             current_app.config["PUBLIC_BASE_URL"])
+    urls = fills.sample_urls(
+        current_app.extensions["lpg_db"], current_app.config["PUBLIC_BASE_URL"]
+    )
     if urls:
         click.echo("\nTry these verification pages (one per verdict):")
         for verdict, url in urls.items():

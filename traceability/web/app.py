@@ -64,8 +64,9 @@ class LpgApi(Api):
                 self._built_spec.components.security_scheme(name, scheme)
         while self._undocumented:
             blueprint, name, parameters = self._undocumented.pop(0)
-            blueprint.register_views_in_doc(self, self._app, self._built_spec, name=name,
-                                            parameters=parameters)
+            blueprint.register_views_in_doc(
+                self, self._app, self._built_spec, name=name, parameters=parameters
+            )
             self._built_spec.tag({"name": name, "description": blueprint.description})
 
     def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
