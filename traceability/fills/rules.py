@@ -14,6 +14,7 @@ from traceability.errors import BusinessRuleViolation, Conflict, Forbidden
 from traceability.models import Cylinder, CylinderType, Facility, FillingContract, Licence
 from traceability.models.enums import CylinderStatus, FacilityKind
 from traceability.registry import PROVINCE_TZ
+from traceability.registry.organisations import governing_licences
 
 
 class FillRefused(BusinessRuleViolation):
@@ -124,13 +125,6 @@ def check_station(station: Facility | None) -> Facility:
     if station is None or station.kind != FacilityKind.FILLING_STATION or not station.active:
         raise NotAFillingStation()
     return station
-
-
-def governing_licences(licences: Iterable[Licence], station_id: int) -> list[Licence]:
-    """A licence issued for the station itself governs; otherwise the organisation's own do."""
-    items = list(licences)
-    own = [lic for lic in items if lic.facility_id == station_id]
-    return own or [lic for lic in items if lic.facility_id is None]
 
 
 def check_licence(licences: Iterable[Licence], station_id: int, day: dt.date) -> None:
