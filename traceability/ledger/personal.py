@@ -31,16 +31,21 @@ def seal(keyring: Keyring, entry_uuid: str, customer: dict[str, Any]) -> bytes:
     return keyring.seal(PURPOSE, body, aad=entry_uuid.encode())
 
 
+def open_sealed(keyring: Keyring, sealed: bytes, entry_uuid: str) -> dict[str, Any]:
+    """Open sealed customer data of the entry with that UUID (callers check who is asking)."""
+    try:
+        opened = keyring.open(PURPOSE, sealed, aad=entry_uuid.encode())
+    except (InvalidTag, ValueError):
+        raise PersonalDataUnreadable(f"entry {entry_uuid}") from None
+    data: dict[str, Any] = json.loads(opened)
+    return data
+
+
 def unseal(keyring: Keyring, entry: LedgerEntry) -> dict[str, Any]:
     """Open an entry's personal data (callers must have checked who is asking)."""
     if entry.sealed_personal_data is None:
         return {}
-    try:
-        opened = keyring.open(PURPOSE, entry.sealed_personal_data, aad=entry.entry_uuid.encode())
-    except (InvalidTag, ValueError):
-        raise PersonalDataUnreadable(f"entry {entry.id}") from None
-    data: dict[str, Any] = json.loads(opened)
-    return data
+    return open_sealed(keyring, entry.sealed_personal_data, entry.entry_uuid)
 
 
 def may_read(principal: Principal, entry: LedgerEntry) -> bool:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from traceability.crypto import Keyring
 from traceability.ledger.exports.layout import MASKED
-from traceability.ledger.personal import PURPOSE
+from traceability.ledger.personal import PersonalDataUnreadable, open_sealed
 from traceability.ledger.views_common import (
     CORRECTION,
     Directory,
@@ -119,8 +117,8 @@ class PersonalData:
         if not self.visible or self.keyring is None:
             return MASKED, MASKED
         try:
-            plain = json.loads(self.keyring.open(PURPOSE, sealed, aad=entry_uuid.encode()))
-        except (InvalidTag, ValueError):
+            plain = open_sealed(self.keyring, sealed, entry_uuid)
+        except PersonalDataUnreadable:
             log.error("personal data of ledger entry %s cannot be opened", entry_uuid)
             return UNREADABLE, UNREADABLE
         self.opened += 1
