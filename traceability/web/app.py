@@ -13,6 +13,7 @@ from flask import Flask, jsonify
 from flask_smorest import Api
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from traceability import config as configuration
 from traceability.auth import AuthSettings
@@ -23,6 +24,14 @@ from traceability.web.security import SECURITY_SCHEMES
 
 # Each HTTP package exposes `register(app, api)`; listed here so wiring stays in one place.
 HTTP_PACKAGES = ("admin", "label_service", "verify_api")
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` path values beyond a 64-bit id never match (404), so no driver overflows."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class LpgApi(Api):
@@ -91,6 +100,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     db = Database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
     app.extensions["lpg_db"] = db
     app.extensions["lpg_keyring"] = Keyring(app.config["MASTER_KEY"])
