@@ -147,7 +147,7 @@ def app_env(database_url: str, seed: int) -> dict[str, str]:
             "RATELIMIT_STORAGE_URI": os.environ.get(
                 "BENCH_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/13"
             ),
-            "VERIFY_RATE_LIMIT": "100000000/minute",
+            "VERIFY_RATE_LIMIT": "100000000/minute;100000000/day",  # production shape: two windows
             "REPORT_RATE_LIMIT": "100000000/minute",
             "LOGIN_LIMIT_PER_IP": "100000000/minute",
             "LOGIN_FAILURES_PER_ACCOUNT": "100000000/minute",

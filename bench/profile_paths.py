@@ -56,7 +56,9 @@ def verify(url: str, tokens_path: str) -> None:
     for token in tokens[50:350]:
         client.get("/api/v1/verify/" + token)
     profile.disable()
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(FOCUS, 30)
+    pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(
+        *([FOCUS] if not os.environ.get("PROFILE_ALL") else []), 45
+    )
 
 
 def ingest(url: str) -> None:

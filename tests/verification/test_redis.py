@@ -109,3 +109,44 @@ def test_verification_answers_when_redis_is_down(dead_redis, caplog):
         assert client.get("/v/JUNK", headers={"Accept": "text/html"}).status_code == 429
     finally:
         app.extensions["lpg_db"].dispose()
+
+
+@pytest.mark.redis
+def test_rate_limit_headers_cost_no_extra_redis_round_trips(app_config, monkeypatch):
+    """Two windows (minute, day) cost two Redis calls per request, headers included."""
+    import redis
+
+    from traceability.web.app import create_app
+
+    config = {
+        **app_config,
+        "RATELIMIT_STORAGE_URI": require_redis(),
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"lpgtest-{uuid.uuid4().hex}"},
+        "VERIFY_RATE_LIMIT": "5/minute;50/day",
+    }
+    app = create_app(config)
+    client = app.test_client()
+    calls: list[str] = []
+    original = redis.Redis.execute_command
+
+    def counting(self: redis.Redis, *args: Any, **options: Any) -> Any:
+        calls.append(str(args[0]))
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    try:
+        client.get("/api/v1/verify/JUNK")  # first use registers the script (EVALSHA, then EVAL)
+        calls.clear()
+        second = client.get("/api/v1/verify/JUNK")
+        assert calls == ["EVALSHA", "EVALSHA"], calls
+        assert second.headers["X-RateLimit-Limit"] == "5"
+        assert second.headers["X-RateLimit-Remaining"] == "3"
+        assert 0 < int(second.headers["X-RateLimit-Reset"]) - time.time() <= 61
+        for _ in range(3):
+            client.get("/api/v1/verify/JUNK")
+        refused = client.get("/api/v1/verify/JUNK")
+        assert refused.status_code == 429
+        assert refused.headers["X-RateLimit-Remaining"] == "0"
+        assert 0 < int(refused.headers["Retry-After"]) <= 61
+    finally:
+        app.extensions["lpg_db"].dispose()

@@ -76,7 +76,7 @@ class Scan(Base):
     __tablename__ = "scans"
 
     id: Mapped[intpk]
-    label_id: Mapped[int | None] = mapped_column(index=True)
+    label_id: Mapped[int | None]  # indexed with scanned_at (ix_scans_label_time)
     cylinder_id: Mapped[int | None]
     scanned_at: Mapped[utc] = mapped_column(default=utcnow, index=True)
     verdict: Mapped[str32]
@@ -105,7 +105,7 @@ class ConsumerReport(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     client_hash: Mapped[str64]
     created_at: Mapped[utc] = mapped_column(default=utcnow, index=True)
-    status: Mapped[str16] = mapped_column(default=CaseStatus.OPEN, index=True)
+    status: Mapped[str16] = mapped_column(default=CaseStatus.OPEN)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handled_at: Mapped[utc | None]
     resolution: Mapped[str255 | None]
@@ -123,7 +123,7 @@ class Anomaly(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[utc] = mapped_column(default=utcnow, index=True)
-    status: Mapped[str16] = mapped_column(default=CaseStatus.OPEN, index=True)
+    status: Mapped[str16] = mapped_column(default=CaseStatus.OPEN)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handled_at: Mapped[utc | None]
     resolution: Mapped[str255 | None]
@@ -136,7 +136,7 @@ class FieldCheck(Base):
 
     id: Mapped[intpk]
     entry_uuid: Mapped[str64] = mapped_column(unique=True)
-    cylinder_id: Mapped[int] = mapped_column(ForeignKey("cylinders.id"), index=True)
+    cylinder_id: Mapped[int] = mapped_column(ForeignKey("cylinders.id"))
     inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     checked_at: Mapped[utc]
     place: Mapped[str255]
