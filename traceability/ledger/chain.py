@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, insert, select, text
+from sqlalchemy import JSON, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -159,19 +159,32 @@ class EntryRow:
 def insert_returning_ids(
     session: Session, table: Any, unique_key: str, rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Multi-row INSERTs (Core, no ORM objects) that hand back the new ids in row order.
+    """Bulk INSERTs (Core, no ORM objects) that hand back the new ids in row order.
 
-    Ids are matched back through a unique column: asking for RETURNING in parameter order would
-    make SQLAlchemy fall back to one statement per row on SQLite.
+    On PostgreSQL ids are matched back through a unique column of the RETURNING rows.
     """
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        result = connection.execute(*_unnest_insert(connection.dialect, table, unique_key, rows))
-    else:
-        statement = insert(table).returning(table.c.id, table.c[unique_key])
-        result = connection.execute(statement, rows)
+    if connection.dialect.name != "postgresql":
+        return _insert_with_next_ids(connection, table, rows)
+    result = connection.execute(*_unnest_insert(connection.dialect, table, unique_key, rows))
     found = {key: row_id for row_id, key in result}
     return [found[row[unique_key]] for row in rows]
+
+
+def _insert_with_next_ids(connection: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """SQLite: take the next ids and run one prepared INSERT over all rows (executemany).
+
+    Writers hold the database's write lock from their first statement (BEGIN IMMEDIATE), so no
+    one else can take these ids; a multi-row INSERT ... RETURNING costs several times more to
+    build than to run. Tables that are never deleted from, so max(id) + 1 is what SQLite's
+    own rowid choice would be.
+    """
+    last = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    ids = list(range(last + 1, last + 1 + len(rows)))
+    connection.execute(
+        insert(table), [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
+    )
+    return ids
 
 
 def unnest_columns(
