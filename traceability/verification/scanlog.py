@@ -19,9 +19,9 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
-from traceability.db import Database
+from traceability.db import Database, utcnow
 from traceability.models import Scan
 from traceability.verification.model import ScanContext, Verification
 
@@ -167,13 +167,40 @@ class ScanLog:
             if rows:
                 try:
                     with self.db.engine.begin() as connection:
-                        connection.execute(insert(Scan), rows)
+                        _insert_scans(connection, rows)
                 except Exception:
                     self.dropped += len(rows)
                     log.exception("scan log: a batch of %d scans could not be written", len(rows))
                     raise
                 self.written += len(rows)
             return len(rows)
+
+
+_SCAN_COLUMNS = (
+    "label_id",
+    "cylinder_id",
+    "scanned_at",
+    "verdict",
+    "client_hash",
+    "device_class",
+    "latitude",
+    "longitude",
+    "facility_id",
+)
+
+
+def _insert_scans(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """COPY on PostgreSQL (a third of a multi-row INSERT's cost on both ends); INSERT elsewhere."""
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(Scan), rows)
+        return
+    naive_utc = Scan.__table__.c.scanned_at.type.process_bind_param
+    sql = f"COPY scans ({', '.join(_SCAN_COLUMNS)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            values = [row.get(name) for name in _SCAN_COLUMNS]
+            values[2] = naive_utc(values[2] or utcnow(), connection.dialect)
+            copy.write_row(values)
 
 
 def purge_scans(db: Database, older_than: datetime, chunk: int = 10000) -> int:
