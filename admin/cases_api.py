@@ -52,6 +52,10 @@ class CaseOut(ma.Schema):
     text = ma.fields.String(allow_none=True, metadata={"description": "Report text"})
     detail = ma.fields.Dict(allow_none=True, metadata={"description": "Anomaly detail"})
     entry_id = ma.fields.Integer(allow_none=True)
+    occurrences = ma.fields.Integer(
+        metadata={"description": "Anomaly: times seen while this case was not closed"}
+    )
+    last_seen_at = ma.fields.AwareDateTime(allow_none=True)
     has_contact = ma.fields.Boolean(
         metadata={"description": "Contact left (read via /cases/report/{id}/contact)"}
     )

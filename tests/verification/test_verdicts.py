@@ -188,6 +188,32 @@ def test_signed_but_unregistered_label_raises_one_alert(db, labelled, kit):
     assert anomalies[0].detail["label_uid"] == forged.label_uid.hex()
 
 
+def test_a_forged_label_scanned_again_counts_on_its_open_case(db, labelled, kit):
+    from sqlalchemy import update
+
+    forged = kit.issue(labelled.cyl_a, labelled.station_a, labelled.key_a, register=False)
+    other = kit.issue(labelled.cyl_b, labelled.station_a, labelled.key_a, register=False)
+    for token in (forged.token, forged.token, other.token, forged.token):
+        assert check(db, token).reasons == ["not_in_registry"]
+    with db.read() as session:
+        cases = session.execute(
+            select(
+                Anomaly.detail, Anomaly.occurrences, Anomaly.created_at, Anomaly.last_seen_at
+            ).order_by(Anomaly.id)
+        ).all()
+    assert [(c.detail["label_uid"], c.occurrences) for c in cases] == [
+        (forged.label_uid.hex(), 3),
+        (other.label_uid.hex(), 1),
+    ]
+    assert cases[0].last_seen_at >= cases[0].created_at
+    with db.transaction() as session:
+        session.execute(update(Anomaly).values(status="closed"))
+    check(db, forged.token)
+    with db.read() as session:
+        open_cases = session.scalars(select(Anomaly.occurrences).where(Anomaly.status == "open"))
+        assert list(open_cases) == [1], "a closed case is not reopened: a new one starts"
+
+
 def test_reused_label_id_with_other_claims_is_not_genuine(db, labelled, kit):
     """A stolen key re-signing a registered label id with different fields is caught."""
     from dataclasses import replace

@@ -87,7 +87,13 @@ def _describe(kind: str, row: Any, users: dict, cylinders: dict) -> dict[str, An
     if kind == "report":
         item.update(reason=row.reason, text=row.text, has_contact=row.sealed_contact is not None)
     else:
-        item.update(reason=row.kind, detail=row.detail, entry_id=row.entry_id)
+        item.update(
+            reason=row.kind,
+            detail=row.detail,
+            entry_id=row.entry_id,
+            occurrences=row.occurrences,
+            last_seen_at=row.last_seen_at,
+        )
     return item
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Text, event
+from sqlalchemy import Float, ForeignKey, Index, Integer, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from traceability.db import Base, intpk, str16, str32, str64, str128, str255, utc, utcnow
@@ -127,6 +127,10 @@ class Anomaly(Base):
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handled_at: Mapped[utc | None]
     resolution: Mapped[str255 | None]
+    # The same finding seen again while its case is not closed counts here, not as a new row.
+    dedup_key: Mapped[str128 | None]
+    occurrences: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_seen_at: Mapped[utc | None]
 
 
 class FieldCheck(Base):
@@ -154,6 +158,14 @@ class FieldCheck(Base):
 # open cases and field checks per day, and the history lists a cylinder's checks by time.
 Index("ix_consumer_reports_status_created", ConsumerReport.status, ConsumerReport.created_at)
 Index("ix_anomalies_status_created", Anomaly.status, Anomaly.created_at)
+ANOMALY_NOT_CLOSED = Anomaly.status != CaseStatus.CLOSED.value
+Index(
+    "uq_anomalies_dedup_not_closed",
+    Anomaly.dedup_key,
+    unique=True,
+    sqlite_where=ANOMALY_NOT_CLOSED,
+    postgresql_where=ANOMALY_NOT_CLOSED,
+)
 Index("ix_field_checks_checked_at", FieldCheck.checked_at)
 Index("ix_field_checks_cylinder_time", FieldCheck.cylinder_id, FieldCheck.checked_at)
 

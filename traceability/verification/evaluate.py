@@ -6,7 +6,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, insert
+from sqlalchemy import Row
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from traceability.labels.codec import (
     ParsedToken,
@@ -17,6 +20,7 @@ from traceability.labels.codec import (
     token_from_text,
 )
 from traceability.models import Anomaly
+from traceability.models.custody import ANOMALY_NOT_CLOSED
 from traceability.models.enums import FLAGGED_STATUSES, FacilityKind, KeyStatus
 from traceability.verification import lookup
 from traceability.verification.facts import local_day, public_facts
@@ -127,6 +131,7 @@ def _unregistered(
                 "claimed_filled_at": claims.filled_at.isoformat(),
             },
             "created_at": now,
+            "dedup_key": f"{ANOMALY_UNREGISTERED}:{claims.label_id.hex()}",
         }
     return result
 
@@ -226,8 +231,24 @@ def _fold_serial(serial: str) -> str:
 
 
 def write_alert(executor: Executor, alert: dict[str, Any]) -> None:
-    """Queue the anomaly for inspectors in the caller's unit of work."""
-    executor.execute(insert(Anomaly).values(**alert))
+    """Queue the anomaly for inspectors in the caller's unit of work.
+
+    The same finding while its case is not closed (e.g. one forged label scanned again and
+    again) adds to that case's `occurrences` and `last_seen_at` instead of a new row.
+    """
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    dialect_insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(Anomaly).values(**alert, last_seen_at=alert["created_at"])
+    executor.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Anomaly.dedup_key],
+            index_where=ANOMALY_NOT_CLOSED,
+            set_={
+                "occurrences": Anomaly.occurrences + 1,
+                "last_seen_at": statement.excluded.last_seen_at,
+            },
+        )
+    )
 
 
 def verify_token(
