@@ -168,7 +168,9 @@ def generate(settings: Settings, force: bool = False) -> dict:
     marker = None if force else load.read_marker(settings.url)
     same = marker and (marker.get("scale"), marker.get("seed")) == (settings.scale, settings.seed)
     if marker and same and marker.get("version") == GENERATOR_VERSION:
-        return marker | {"reused": True}
+        if marker.get("schema") == load.schema_fingerprint():
+            return marker | {"reused": True}
+        print("data set built for another schema (models changed): regenerating", file=sys.stderr)
     started = time.perf_counter()
     totals = {"cylinders": 0, "fills": 0, "ledger_entries": 0, "scans": 0}
     plan = None if force else _resumable(settings)
@@ -190,6 +192,7 @@ def generate(settings: Settings, force: bool = False) -> dict:
         head = _generate_postgres(settings, plan, totals)
     info = {
         "version": GENERATOR_VERSION,
+        "schema": load.schema_fingerprint(),
         "scale": settings.scale,
         "seed": settings.seed,
         "now": settings.now,

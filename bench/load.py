@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -44,6 +45,15 @@ def libpq_dsn(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+def schema_fingerprint() -> str:
+    """Tables, columns, types and indexes of the models: a reused data set must match them."""
+    parts = []
+    for table in Base.metadata.sorted_tables:
+        parts += [f"{table.name}.{c.name}:{c.type!r}:{c.nullable}" for c in table.columns]
+        parts += sorted(f"{table.name}#{index.name}" for index in table.indexes)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def read_marker(url: str, name: str = "dataset") -> dict | None:
