@@ -23,6 +23,7 @@ from bench.rows import (
 )
 from traceability.db import Base
 from traceability.ledger.chain import GENESIS_HASH
+from traceability.models.search_indexes import DATABASE_ONLY_INDEXES
 
 BIG_TABLES = ("cylinders", "fills", "labels", "ledger_entries", "scans")
 MARKER_TABLE = "bench_dataset"
@@ -53,6 +54,7 @@ def schema_fingerprint() -> str:
     for table in Base.metadata.sorted_tables:
         parts += [f"{table.name}.{c.name}:{c.type!r}:{c.nullable}" for c in table.columns]
         parts += sorted(f"{table.name}#{index.name}" for index in table.indexes)
+    parts += sorted(DATABASE_ONLY_INDEXES)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 

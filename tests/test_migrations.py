@@ -11,6 +11,7 @@ from sqlalchemy import text
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
 from traceability import migrate
 from traceability.db import Base, make_engine
+from traceability.models.search_indexes import include_in_comparison
 
 
 def _scratch_url(tmp_path: Path) -> str:
@@ -31,7 +32,8 @@ def test_alembic_head_matches_models(tmp_path: Path) -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_object": include_in_comparison}
+            context = MigrationContext.configure(connection, opts=opts)
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

@@ -98,3 +98,23 @@ def test_kinds_limit_and_bad_queries(api, world):
 
 def test_search_needs_authentication(client, world):
     assert client.get("/api/v1/search?q=gas").status_code == 401
+
+
+def test_serial_contains_search_can_use_the_trigram_index(db, world):
+    """On PostgreSQL a `LIKE '%…%'` on serials is an index scan, not a scan of every cylinder."""
+    from sqlalchemy import select, text
+
+    from tests.tools import require_postgres
+    from traceability.models import Cylinder
+    from traceability.models.search_indexes import SERIAL_TRIGRAM_INDEX
+    from traceability.text import like_pattern
+
+    require_postgres()
+    query = select(Cylinder.id).where(
+        Cylinder.serial_search.like(like_pattern("12345"), escape="\\")
+    )
+    with db.engine.connect() as connection:
+        connection.execute(text("SET enable_seqscan = off"))
+        compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(connection.execute(text(f"EXPLAIN {compiled}")).scalars())
+    assert SERIAL_TRIGRAM_INDEX in plan, plan

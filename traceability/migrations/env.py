@@ -6,6 +6,7 @@ from alembic import context
 
 import traceability.models  # noqa: F401  (registers every table)
 from traceability.db import Base, make_engine
+from traceability.models.search_indexes import include_in_comparison
 
 config = context.config
 target_metadata = Base.metadata
@@ -39,6 +40,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_in_comparison,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -21,6 +21,7 @@ from traceability.models.registry import (
     Licence,
     Organisation,
 )
+from traceability.models.search_indexes import DATABASE_ONLY_INDEXES  # noqa: F401 (listener)
 from traceability.models.stats import DailyFillCount, DailyScanCount, StatsRefreshMark  # noqa: F401
 
 __all__ = [
