@@ -31,6 +31,7 @@ from traceability.models import (
     Fill,
     FillingContract,
     Label,
+    Scan,
     SigningKey,
 )
 from traceability.models.enums import CylinderStatus, FacilityKind, KeyStatus, Role
@@ -212,6 +213,51 @@ def _tampered(token: str) -> str:
     return base64.b32encode(bytes(raw)).decode().rstrip("=")
 
 
+def _genuine_now() -> list[Any]:
+    """Conditions of a label that verifies `genuine` today (before any scan pattern)."""
+    return [
+        Label.superseded_at.is_(None),
+        Cylinder.status == CylinderStatus.IN_SERVICE,
+        SigningKey.status == KeyStatus.ACTIVE,
+        Cylinder.inspection_due >= local_day(utcnow()),
+    ]
+
+
+def stage_suspected_copy(db: Database, config: Mapping[str, Any], base_url: str) -> str | None:
+    """Demo only: scans of one genuine label from as many devices as the copy rule needs, now.
+
+    Its URL then shows `suspected_copy` for the next COPY_WINDOW_MINUTES; the demo command
+    stages it again at every start. The scanners are random pseudonyms, not addresses.
+    """
+    devices = int(config["COPY_DISTINCT_DEVICES"])
+    if devices <= 0:
+        return None
+    with db.transaction() as session:
+        row = session.execute(
+            select(Label.id, Label.cylinder_id, Label.token)
+            .join(Cylinder, Cylinder.id == Label.cylinder_id)
+            .join(SigningKey, SigningKey.id == Label.signing_key_id)
+            .where(*_genuine_now())
+            .order_by(Label.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        now = utcnow()
+        session.add_all(
+            Scan(
+                label_id=row.id,
+                cylinder_id=row.cylinder_id,
+                scanned_at=now,
+                verdict="genuine",
+                client_hash=uuid.uuid4().hex * 2,
+                device_class="mobile",
+            )
+            for _ in range(devices)
+        )
+    return label_url(base_url, row.token)
+
+
 def sample_urls(db: Database, base_url: str) -> dict[str, str]:
     """One ready verification URL per verdict the demo data holds (missing verdicts are omitted)."""
     today = local_day(utcnow())
@@ -219,7 +265,7 @@ def sample_urls(db: Database, base_url: str) -> dict[str, str]:
     in_service = Cylinder.status == CylinderStatus.IN_SERVICE
     active_key = SigningKey.status == KeyStatus.ACTIVE
     queries = {
-        "genuine": [current, in_service, active_key, Cylinder.inspection_due >= today],
+        "genuine": _genuine_now(),
         "superseded": [
             Label.superseded_at.is_not(None),
             in_service,

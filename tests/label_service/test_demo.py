@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from label_service.demo import sample_urls, seed_fills
+from label_service.demo import sample_urls, seed_fills, stage_suspected_copy
 from tests import factories as f
 from traceability.labels.codec import parse_token, token_from_text
 from traceability.labels.offline import verify_offline
@@ -40,3 +40,17 @@ def test_seed_fills_and_sample_urls(app, db, keyring, world, client):
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(SigningKey)) == 3
         assert s.scalar(select(func.count()).select_from(Fill)) == totals["created"] + 3
+
+
+def test_a_staged_copy_pattern_verifies_as_suspected_copy(app, db, keyring, world, client):
+    with db.transaction() as s:
+        for n in range(4):
+            f.cylinder(s, world.org_a, world.brand_a, world.type12, serial=f"DP-COPY-{n:03d}")
+    seed_fills(db, keyring, app.config, fraction=1.0)
+    genuine = sample_urls(db, app.config["PUBLIC_BASE_URL"])["genuine"]
+    copied = stage_suspected_copy(db, app.config, app.config["PUBLIC_BASE_URL"])
+    assert copied is not None and copied != genuine
+    answer = client.get("/api/v1/verify/" + copied.rsplit("/", 1)[1]).json
+    assert answer["verdict"] == "suspected_copy"
+    assert "many_devices" in [reason["code"] for reason in answer["reasons"]]
+    assert client.get("/api/v1/verify/" + genuine.rsplit("/", 1)[1]).json["verdict"] == "genuine"

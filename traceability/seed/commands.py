@@ -52,13 +52,18 @@ def _print_urls() -> None:
     fills = _label_demo()
     if fills is None or not hasattr(fills, "sample_urls"):
         return
-    urls = fills.sample_urls(
-        current_app.extensions["lpg_db"], current_app.config["PUBLIC_BASE_URL"]
-    )
+    db, base_url = current_app.extensions["lpg_db"], current_app.config["PUBLIC_BASE_URL"]
+    urls = fills.sample_urls(db, base_url)
+    copy_url = fills.stage_suspected_copy(db, current_app.config, base_url)
+    if copy_url:
+        urls["suspected_copy"] = copy_url
     if urls:
         click.echo("\nTry these verification pages (one per verdict):")
         for verdict, url in urls.items():
             click.echo(f"  {verdict:<20} {url}")
+        if copy_url:
+            minutes = current_app.config["COPY_WINDOW_MINUTES"]
+            click.echo(f"  (suspected_copy: staged scans from many devices, for {minutes} minutes)")
 
 
 def register(cli_group: click.Group) -> None:
