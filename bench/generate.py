@@ -30,7 +30,7 @@ from bench.reference import Context, load_reference
 from traceability.db import Database
 from traceability.ledger.chain import GENESIS_HASH
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4  # 4: fills keep their inspection due date
 DEFAULT_SEED = 2026
 
 

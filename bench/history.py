@@ -133,7 +133,9 @@ class ChunkBuilder:
                     net = Decimal(nominal) - Decimal(between(rng, 0, 20)).scaleb(-2)
                     labels.append(
                         [
-                            *self._fill(rng, chunk, cid, fid - 1, t, station_id, owner, net, tare),
+                            *self._fill(
+                                rng, chunk, cid, fid - 1, t, station_id, owner, net, tare, due
+                            ),
                             serial,
                             brand_code,
                             type_code,
@@ -183,7 +185,7 @@ class ChunkBuilder:
         )
         return fid
 
-    def _fill(self, rng, chunk, cid, fill_id, t, station, owner, net, tare) -> list:  # type: ignore[no-untyped-def]
+    def _fill(self, rng, chunk, cid, fill_id, t, station, owner, net, tare, due) -> list:  # type: ignore[no-untyped-def]
         clock, device = self.clock, self.ctx.station_devices[station]
         uuid = new_uuid(rng)
         content = hashlib.sha256(f"{cid}|{station}|{t}|{net}".encode()).hexdigest()
@@ -205,6 +207,7 @@ class ChunkBuilder:
                 None,
                 device,
                 clock.db(recorded),
+                due.isoformat(),
                 None,
             )
         )

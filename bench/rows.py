@@ -57,6 +57,7 @@ FILL_COLUMNS = [
     "recorded_by_user_id",
     "recorded_by_device_id",
     "recorded_at",
+    "inspection_due",
     "dispatched_at",
 ]
 LABEL_COLUMNS = [

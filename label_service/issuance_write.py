@@ -57,6 +57,7 @@ class FillRow:
     filled_at: dt.datetime
     net_kg: Decimal
     gross_kg: Decimal | None
+    inspection_due: dt.date
     operator: str | None
     recorded_by_user_id: int | None
     recorded_by_device_id: int | None
@@ -160,6 +161,7 @@ def issue(
         filled_at=request.filled_at,
         net_kg=request.net_kg,
         gross_kg=request.gross_kg,
+        inspection_due=cylinder.inspection_due,
         operator=request.operator,
         recorded_by_user_id=principal.user_id,
         recorded_by_device_id=principal.device_id,

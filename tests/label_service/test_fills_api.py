@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from tests import factories as f
 from tests.label_service.conftest import fill_body
 from traceability.db import Database, utcnow
+from traceability.labels.codec import parse_token
 from traceability.models import AuditEntry, Cylinder, Fill, Label, LedgerEntry, Licence
 from traceability.models.enums import CylinderStatus, LicenceStatus
 
@@ -50,6 +51,10 @@ def test_fill_creates_fill_label_ledger_and_moves_cylinder(client, auth, world, 
         assert entry.counterparty_org_id == world.org_a.id
         assert entry.details["net_kg"] == "12.00" and entry.details["type"] == "12"
         assert len(audit_rows) == 1
+        # The fill keeps the inspection due date its label carries (the ledgers show it).
+        fill = s.get(Fill, body["fill"]["id"])
+        assert fill.inspection_due == parse_token(stored.token).claims.inspection_due
+        assert fill.inspection_due == world.cyl_a.inspection_due
 
 
 def test_cylinder_by_brand_and_serial(client, auth, world):

@@ -153,3 +153,32 @@ def test_an_admins_correction_stays_in_the_ledger_of_the_corrected_entry(
     assert items[1]["corrected_by"] == [fix.id]
     assert items[3]["buyer_name"] == "Cửa hàng Gas Minh Anh"
     assert items[3]["correction_reason"] == "Sở Công Thương điều chỉnh"
+
+
+def test_rows_show_the_inspection_due_date_in_force_then_not_the_current_one(
+    client, auth, db, scenario
+):
+    """A re-inspection after the fill must not rewrite the ledgers' history."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from traceability.models import Cylinder, Fill
+
+    w = scenario
+    on_label, renewed = dt.date(2027, 1, 15), dt.date(2031, 1, 15)
+    with db.transaction() as s:
+        s.execute(update(Fill).where(Fill.id == w.fill1.id).values(inspection_due=on_label))
+        s.execute(update(Cylinder).where(Cylinder.id == w.cyl_a.id).values(inspection_due=renewed))
+    ledger2 = {
+        (r["row_type"], r["fill_id"]): r["inspection_expiry"]
+        for r in _get(client, auth, w.station_user_a, 2)["items"]
+    }
+    assert ledger2[("entry", w.fill1.id)] == on_label.isoformat()
+    assert ledger2[("correction", w.fill1.id)] == on_label.isoformat()
+    # A fill recorded before fills kept the date falls back to the cylinder's own.
+    assert ledger2[("entry", w.fill2.id)] == w.cyl_a2.inspection_due.isoformat()
+    ledger1 = {r["entry_id"]: r for r in _get(client, auth, w.trader_a, 1)["items"]}
+    assert ledger1[w.sale1.id]["inspection_expiry"] == on_label.isoformat()
+    ledger3 = {r["entry_id"]: r for r in _get(client, auth, w.shop_user, 3)["items"]}
+    assert ledger3[w.consumer1.id]["inspection_expiry"] == on_label.isoformat()

@@ -31,6 +31,7 @@ from traceability.ledger.views_common import (
     local_date,
     original_alias,
 )
+from traceability.ledger.views_due import inspection_due_at
 from traceability.models import Cylinder, Fill, LedgerEntry
 
 KINDS = ("fill", "dispatch")
@@ -89,7 +90,12 @@ def statement(scope: LedgerScope) -> Select[Any]:
     )
     rows = union_all(fills, corrections).subquery("ledger2")
     return (
-        select(rows, Cylinder.serial, Cylinder.type_id, Cylinder.inspection_due)
+        select(
+            rows,
+            Cylinder.serial,
+            Cylinder.type_id,
+            inspection_due_at(rows.c.cylinder_id, rows.c.filled_at),
+        )
         .join(Cylinder, Cylinder.id == rows.c.cylinder_id)
         .order_by(rows.c.sort_at, rows.c.row_type.desc(), rows.c.fill_id, rows.c.entry_id)
     )

@@ -22,6 +22,7 @@ from traceability.ledger.views_common import (
     local_date,
     original_alias,
 )
+from traceability.ledger.views_due import inspection_due_at
 from traceability.models import Cylinder, LedgerEntry
 
 log = logging.getLogger("lpgtrace.ledger")
@@ -88,7 +89,9 @@ def statement(scope: LedgerScope) -> Select[Any]:
             Cylinder.serial,
             Cylinder.owner_id,
             Cylinder.type_id,
-            Cylinder.inspection_due,
+            inspection_due_at(
+                inner.c.cylinder_id, func.coalesce(inner.c.original_at, inner.c.occurred_at)
+            ),
         )
         .join(Cylinder, Cylinder.id == inner.c.cylinder_id)
         .outerjoin(source, source.id == inner.c.supply_id)

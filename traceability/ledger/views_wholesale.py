@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from traceability.ledger.views_common import (
@@ -18,6 +18,7 @@ from traceability.ledger.views_common import (
     local_date,
     original_alias,
 )
+from traceability.ledger.views_due import inspection_due_at
 from traceability.models import Cylinder, LedgerEntry
 
 KINDS = ("sale", "transfer")
@@ -38,7 +39,9 @@ def statement(scope: LedgerScope) -> Select[Any]:
             Cylinder.serial,
             Cylinder.owner_id,
             Cylinder.type_id,
-            Cylinder.inspection_due,
+            inspection_due_at(
+                entry.cylinder_id, func.coalesce(original.occurred_at, entry.occurred_at)
+            ),
         )
         .join(Cylinder, Cylinder.id == entry.cylinder_id)
         .outerjoin(original, original.id == entry.corrects_entry_id)

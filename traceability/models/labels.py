@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric
@@ -60,6 +61,10 @@ class Fill(Base):
     filled_at: Mapped[utc]
     net_kg: Mapped[kg]
     gross_kg: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    # The inspection due date in force when filled: what the label carries, and what the
+    # Decree 87 ledgers show for this fill and the movements after it (the cylinder's own date
+    # changes at its next inspection). NULL on fills recorded before it was kept.
+    inspection_due: Mapped[dt.date | None]
     operator: Mapped[str128 | None]
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_by_device_id: Mapped[int | None] = mapped_column(ForeignKey("device_keys.id"))
