@@ -9,8 +9,8 @@ from pathlib import Path
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 
+from traceability.localtime import PROVINCE_TZ
 from traceability.permissions import Permission
-from traceability.verification.facts import LOCAL_TIME
 from traceability.verification.messages import VERDICT_TITLE, reason_messages
 from traceability.verification.reports import MAX_TEXT, REPORT_REASONS
 from traceability.web.limits import limiter
@@ -131,7 +131,7 @@ def vn_time(iso: str | None, lang: str = "vi") -> str:
     """An ISO UTC instant as the province's local date and time."""
     if not iso:
         return ""
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(LOCAL_TIME)
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(PROVINCE_TZ)
     return moment.strftime("%d/%m/%Y %H:%M")
 
 

@@ -241,7 +241,8 @@ def test_moving_a_flagged_or_expired_cylinder_is_flagged(custody, world, db):
     result = custody.record(w.trader_a, event("sale", w.cyl_a, counterparty_org_id=w.org_b.id))
     assert result["anomalies"] == ["flagged_cylinder_moved"]
     with db.transaction() as s:
-        s.get(Cylinder, w.cyl_b.id).inspection_due = dt.date.today() - dt.timedelta(days=1)
+        # Two days back: "yesterday" would race midnight against the event's minute-old time.
+        s.get(Cylinder, w.cyl_b.id).inspection_due = dt.date.today() - dt.timedelta(days=2)
     expired = custody.record(w.trader_b, event("sale", w.cyl_b, counterparty_org_id=w.org_a.id))
     assert expired["anomalies"] == ["inspection_expired_moved"]
 

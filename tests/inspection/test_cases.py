@@ -12,7 +12,7 @@ from tests.conftest import MASTER_KEY
 from tests.inspection import helpers as h
 from traceability.crypto import Keyring
 from traceability.models import ConsumerReport
-from traceability.verification.reports import CONTACT_AAD, CONTACT_PURPOSE
+from traceability.verification.reports import CONTACT_PURPOSE, LEGACY_CONTACT_AAD, contact_aad
 
 CONTACT = "Chị Lan, 0987 654 321"
 
@@ -20,7 +20,8 @@ CONTACT = "Chị Lan, 0987 654 321"
 @pytest.fixture
 def queue(db, world) -> SimpleNamespace:
     q = SimpleNamespace()
-    sealed = Keyring(MASTER_KEY).seal(CONTACT_PURPOSE, CONTACT.encode(), CONTACT_AAD)
+    # Sealed as reports were before the AAD named the row: still readable.
+    sealed = Keyring(MASTER_KEY).seal(CONTACT_PURPOSE, CONTACT.encode(), LEGACY_CONTACT_AAD)
     with db.transaction() as session:
         q.old_report = h.report(session, world.cyl_a, h.at(1), reason="underweight")
         q.anomaly = h.anomaly(session, world.cyl_a, h.at(2), kind="out_of_order")
@@ -134,3 +135,15 @@ def test_contact_sealed_for_another_row_purpose_is_refused(api, db, world, queue
         report.sealed_contact = Keyring(MASTER_KEY).seal(CONTACT_PURPOSE, b"x", b"other-aad")
     response = api.as_(world.inspector).get(f"/cases/report/{queue.old_report.id}/contact")
     assert response.status_code == 404 and response.json["code"] == "contact_unreadable"
+
+
+def test_a_contact_copied_onto_another_report_does_not_open(api, db, world, queue):
+    keyring = Keyring(MASTER_KEY)
+    with db.transaction() as session:
+        bound = keyring.seal(CONTACT_PURPOSE, CONTACT.encode(), contact_aad(queue.report.id))
+        session.get(ConsumerReport, queue.report.id).sealed_contact = bound
+        session.get(ConsumerReport, queue.old_report.id).sealed_contact = bound
+    own = api.as_(world.inspector).get(f"/cases/report/{queue.report.id}/contact")
+    assert own.status_code == 200 and own.json["contact"] == {"contact": CONTACT}
+    moved = api.as_(world.inspector).get(f"/cases/report/{queue.old_report.id}/contact")
+    assert moved.status_code == 404 and moved.json["code"] == "contact_unreadable"

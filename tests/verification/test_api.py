@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from traceability.crypto import Keyring
 from traceability.models import ConsumerReport, Scan
-from traceability.verification.reports import CONTACT_AAD, CONTACT_PURPOSE
+from traceability.verification.reports import CONTACT_PURPOSE, contact_aad
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 Mobile Safari/537.36"
 
@@ -94,11 +94,12 @@ def test_report_is_stored_with_sealed_contact(app, client, labelled):
             report.reason,
             report.latitude,
             report.sealed_contact,
+            report.id,
         )
     assert stored[:4] == (labelled.label_a.label_id, labelled.cyl_a.id, "underweight", 10.96)
     assert b"0903" not in stored[4]
     keyring: Keyring = app.extensions["lpg_keyring"]
-    assert keyring.open(CONTACT_PURPOSE, stored[4], CONTACT_AAD) == b"0903 123 456"
+    assert keyring.open(CONTACT_PURPOSE, stored[4], contact_aad(stored[5])) == b"0903 123 456"
 
 
 def test_report_about_a_forged_label_is_still_stored(client, world):

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from traceability.errors import BusinessRuleViolation, Conflict, Forbidden
+from traceability.localtime import local_day  # noqa: F401 (re-exported for the label service)
 from traceability.models import Cylinder, CylinderType, Facility, FillingContract, Licence
 from traceability.models.enums import CylinderStatus, FacilityKind
-from traceability.registry import PROVINCE_TZ
 from traceability.registry.organisations import governing_licences
 
 
@@ -113,11 +113,6 @@ class FillUuidConflict(Conflict):
     code = "fill_uuid_conflict"
     message_vi = "Mã client_uuid đã được dùng cho một lần nạp khác nội dung."
     message_en = "This client_uuid was already used for a fill with different content."
-
-
-def local_day(moment: dt.datetime) -> dt.date:
-    """The province's calendar day of an instant."""
-    return moment.astimezone(PROVINCE_TZ).date()
 
 
 def check_station(station: Facility | None) -> Facility:

@@ -20,7 +20,7 @@ from traceability.models import Anomaly, Brand, ConsumerReport, Cylinder, User
 from traceability.models.enums import CaseStatus
 from traceability.paging import MAX_PER_PAGE, Page
 from traceability.permissions import Permission, Principal
-from traceability.verification.reports import CONTACT_AAD, CONTACT_PURPOSE
+from traceability.verification.reports import open_contact
 
 KINDS = {"report": ConsumerReport, "anomaly": Anomaly}
 ENTITY = {"report": "consumer_report", "anomaly": "anomaly"}
@@ -216,7 +216,7 @@ def read_report_contact(
         contact: dict[str, Any] = {}
         if report.sealed_contact is not None:
             try:
-                opened = keyring.open(CONTACT_PURPOSE, report.sealed_contact, CONTACT_AAD)
+                opened = open_contact(keyring, report.id, report.sealed_contact)
             except (InvalidTag, ValueError):
                 raise ContactUnreadable(f"report {report_id}") from None
             contact = {"contact": opened.decode("utf-8")}

@@ -15,6 +15,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from traceability.ledger.events_errors import NotAParty, NotOwner, WrongRoleForKind
+from traceability.localtime import local_day
 from traceability.models import Cylinder, Fill, LedgerEntry
 from traceability.models.enums import CylinderStatus, Role
 from traceability.permissions import Principal
@@ -169,7 +170,7 @@ def findings_for(
             )
         if cylinder.status != CylinderStatus.IN_SERVICE:
             found.append(Finding(AnomalyKind.FLAGGED_CYLINDER_MOVED, {"status": cylinder.status}))
-        if kind != Kind.RETURN and cylinder.inspection_due < occurred.date():
+        if kind != Kind.RETURN and cylinder.inspection_due < local_day(occurred):
             found.append(
                 Finding(
                     AnomalyKind.INSPECTION_EXPIRED_MOVED,

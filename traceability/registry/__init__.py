@@ -14,15 +14,13 @@ from sqlalchemy.orm import Session
 
 from traceability.db import utcnow
 from traceability.errors import Conflict, ValidationFailed
+from traceability.localtime import PROVINCE_TZ, local_day  # noqa: F401 (re-exported)
 from traceability.text import fold
-
-# Vietnam keeps UTC+7 all year; licence and contract dates are the province's calendar days.
-PROVINCE_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 
 def province_today() -> dt.date:
     """Today's date in the province, which decides whether a licence or contract is in force."""
-    return utcnow().astimezone(PROVINCE_TZ).date()
+    return local_day(utcnow())
 
 
 class InvalidPeriod(ValidationFailed):

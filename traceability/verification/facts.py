@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
 
+from traceability.localtime import local_day
 from traceability.verification.messages import reason_messages, verdict_message
 from traceability.verification.model import Verdict, VerifySettings
 
-# The province's civil time: dates people read (inspection due, fill day) are local dates.
-LOCAL_TIME = timezone(timedelta(hours=7), "ICT")
-
 # Verdicts whose label cannot be trusted: nothing it claims is shown.
 UNTRUSTED = frozenset({Verdict.NOT_GENUINE, Verdict.KEY_REVOKED})
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TIME).date()
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 
 from traceability.crypto import Keyring
@@ -26,7 +27,21 @@ REPORT_REASONS = (
 MAX_TEXT = 1000
 MAX_CONTACT = 200
 CONTACT_PURPOSE = "personal-data"
-CONTACT_AAD = b"consumer_reports.sealed_contact"
+# Reports sealed before the AAD named their row; still opened, see `open_contact`.
+LEGACY_CONTACT_AAD = b"consumer_reports.sealed_contact"
+
+
+def contact_aad(report_id: int) -> bytes:
+    """Binds a sealed contact to its report: copied onto another row, it no longer opens."""
+    return LEGACY_CONTACT_AAD + b":" + str(report_id).encode()
+
+
+def open_contact(keyring: Keyring, report_id: int, sealed: bytes) -> bytes:
+    """The contact sealed on this report (raises InvalidTag when it was sealed for another)."""
+    try:
+        return keyring.open(CONTACT_PURPOSE, sealed, contact_aad(report_id))
+    except InvalidTag:
+        return keyring.open(CONTACT_PURPOSE, sealed, LEGACY_CONTACT_AAD)
 
 
 class UnknownReportReason(ValidationFailed):
@@ -83,14 +98,15 @@ def submit_report(
             cylinder_id=cylinder_id,
             reason=report.reason,
             text=text,
-            sealed_contact=(
-                keyring.seal(CONTACT_PURPOSE, contact.encode(), CONTACT_AAD) if contact else None
-            ),
             latitude=coarse(report.latitude, -90, 90),
             longitude=coarse(report.longitude, -180, 180),
             client_hash=client_hash,
             created_at=now,
         )
         session.add(item)
-        session.flush()
+        session.flush()  # the id the sealed contact is bound to
+        if contact:
+            item.sealed_contact = keyring.seal(
+                CONTACT_PURPOSE, contact.encode(), contact_aad(item.id)
+            )
         return item.id

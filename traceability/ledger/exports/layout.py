@@ -11,11 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from traceability.localtime import PROVINCE_TZ
+
 ColumnKind = Literal["text", "date", "int"]
 MASKED = "***"
 
-# Vietnam has kept UTC+7 without daylight saving since 1975: ledger dates are local dates.
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+# Ledger dates are the province's local dates.
+LOCAL_TZ = PROVINCE_TZ
 
 
 @dataclass(frozen=True, slots=True)
