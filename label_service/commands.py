@@ -107,7 +107,11 @@ def rotate(station_code: str) -> None:
     _echo(key, "active ")
 
 
-@keys_group.command("retire")
+# A kid is base64url: one in 64 starts with "-", which must not be read as an option.
+KID_ARGUMENT = {"ignore_unknown_options": True}
+
+
+@keys_group.command("retire", context_settings=KID_ARGUMENT)
 @click.argument("kid")
 @with_appcontext
 def retire(kid: str) -> None:
@@ -116,7 +120,7 @@ def retire(kid: str) -> None:
     _echo(key, "retired ")
 
 
-@keys_group.command("revoke")
+@keys_group.command("revoke", context_settings=KID_ARGUMENT)
 @click.argument("kid")
 @click.option("--compromised-at", default=None, help="ISO-8601 with offset; default now")
 @click.option("--reason", default=None)

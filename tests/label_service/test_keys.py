@@ -292,3 +292,19 @@ def test_cli_key_commands(app, db, world):
         assert s.scalar(
             select(AuditEntry.actor_name).where(AuditEntry.entity == "signing_key")
         ).startswith("cli:")
+
+
+def test_cli_takes_a_kid_that_starts_with_a_dash(app, db, world):
+    """RFC 7638 thumbprints are base64url: one kid in 64 begins with "-"."""
+    from sqlalchemy import update
+
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["keys", "create", "--station", world.station_a.code])
+    assert created.exit_code == 0, created.output
+    kid = created.output.split()[1]
+    with db.transaction() as s:
+        s.execute(update(SigningKey).where(SigningKey.kid == kid).values(kid="-" + kid[1:]))
+    retired = runner.invoke(args=["keys", "retire", "-" + kid[1:]])
+    assert retired.exit_code == 0, retired.output
+    revoked = runner.invoke(args=["keys", "revoke", "-" + kid[1:], "--reason", "test"])
+    assert revoked.exit_code == 0, revoked.output
