@@ -22,8 +22,8 @@ from label_service.issuance import MAX_BATCH, FillSettings, record_fills
 from label_service.issuance_views import FillRequest
 from traceability.crypto import Keyring
 from traceability.db import Database, utcnow
-from traceability.fills.rules import local_day
 from traceability.labels.codec import label_url
+from traceability.localtime import local_day
 from traceability.models import (
     Cylinder,
     CylinderType,

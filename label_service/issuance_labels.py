@@ -15,8 +15,8 @@ from label_service.issuance_views import fill_view, label_view
 from label_service.render import PrintableLabel
 from traceability.db import Database
 from traceability.errors import NotFound
-from traceability.fills.rules import local_day
 from traceability.labels.codec import label_url, parse_token
+from traceability.localtime import local_day
 from traceability.models import Cylinder, CylinderType, Facility, Fill, Label, SigningKey
 from traceability.models.enums import Role
 from traceability.permissions import Permission, Principal

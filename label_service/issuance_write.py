@@ -19,6 +19,7 @@ from traceability.crypto import Keyring
 from traceability.fills import rules
 from traceability.labels.codec import LabelClaims, TokenError, issue_token, manual_code
 from traceability.ledger.chain import EntryRow, insert_returning_ids, unnest_columns
+from traceability.localtime import local_day
 from traceability.models import Cylinder, Facility, Fill, Label
 from traceability.permissions import Principal
 
@@ -101,7 +102,7 @@ def check(
     ctx: FillContext, request: FillRequest, settings: FillSettings, now: dt.datetime
 ) -> Cylinder:
     """Apply every Decree 87 rule to one item; raises the first that fails."""
-    day = rules.local_day(request.filled_at)
+    day = local_day(request.filled_at)
     rules.check_fill_time(request.filled_at, now, settings.clock_skew_seconds)
     rules.check_licence(ctx.licences, ctx.station.id, day)
     cylinder = ctx.cylinder(request)

@@ -21,6 +21,8 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
@@ -81,6 +83,11 @@ class Base(DeclarativeBase):
         dt.datetime: UTCDateTime(),
         int: BigId,
     }
+
+
+def upsert_insert(bind: Any) -> Any:
+    """The INSERT construct that supports ON CONFLICT on this database (PostgreSQL or SQLite)."""
+    return pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
 
 
 def utcnow() -> dt.datetime:

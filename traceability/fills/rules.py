@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from traceability.errors import BusinessRuleViolation, Conflict, Forbidden
-from traceability.localtime import local_day  # noqa: F401 (re-exported for the label service)
 from traceability.models import Cylinder, CylinderType, Facility, FillingContract, Licence
 from traceability.models.enums import CylinderStatus, FacilityKind
 from traceability.registry.organisations import governing_licences

@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import JSON, func, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from traceability.db import utcnow
+from traceability.db import upsert_insert, utcnow
 from traceability.models import ChainHead, LedgerEntry
 
 GENESIS_HASH = "0" * 64
@@ -85,9 +83,8 @@ def lock_head(session: Session) -> ChainHead:
     """
     head = _select_head_for_update(session)
     if head is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(
-            insert(ChainHead)
+            upsert_insert(session.get_bind())(ChainHead)
             .values(id=HEAD_ID, last_entry_id=None, last_hash=GENESIS_HASH)
             .on_conflict_do_nothing(index_elements=["id"])
         )

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from traceability.db import utcnow
 from traceability.errors import BusinessRuleViolation, NotFound, ValidationFailed
-from traceability.ledger.exports.layout import LOCAL_TZ, Heading, LedgerLayout
+from traceability.ledger.exports.layout import Heading, LedgerLayout
+from traceability.localtime import PROVINCE_TZ, local_day
 from traceability.models import CylinderType, Facility, LedgerEntry, Organisation
 from traceability.models.enums import FacilityKind
 from traceability.permissions import Permission, Principal
@@ -74,13 +76,13 @@ class LedgerScope:
 
     @property
     def start(self) -> dt.datetime:
-        return dt.datetime.combine(self.date_from, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+        return dt.datetime.combine(self.date_from, dt.time(), PROVINCE_TZ).astimezone(dt.UTC)
 
     @property
     def end(self) -> dt.datetime:
         """Exclusive: midnight after the last day."""
         next_day = self.date_to + dt.timedelta(days=1)
-        return dt.datetime.combine(next_day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+        return dt.datetime.combine(next_day, dt.time(), PROVINCE_TZ).astimezone(dt.UTC)
 
     def heading(self, layout: LedgerLayout) -> Heading:
         return Heading(
@@ -115,11 +117,11 @@ class LedgerScope:
 
 
 def local_date(moment: dt.datetime | None) -> dt.date | None:
-    return None if moment is None else moment.astimezone(LOCAL_TZ).date()
+    return None if moment is None else local_day(moment)
 
 
 def today_local() -> dt.date:
-    return dt.datetime.now(LOCAL_TZ).date()
+    return local_day(utcnow())
 
 
 def _period(filters: LedgerFilters, max_days: int) -> tuple[dt.date, dt.date]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from traceability.db import utcnow
 from traceability.errors import Conflict, ValidationFailed
-from traceability.localtime import PROVINCE_TZ, local_day  # noqa: F401 (re-exported)
+from traceability.localtime import local_day
 from traceability.text import fold
 
 

@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from traceability.db import upsert_insert
 from traceability.labels.codec import (
     ParsedToken,
     TokenError,
@@ -237,8 +236,7 @@ def write_alert(executor: Executor, alert: dict[str, Any]) -> None:
     again) adds to that case's `occurrences` and `last_seen_at` instead of a new row.
     """
     bind = executor.get_bind() if isinstance(executor, Session) else executor
-    dialect_insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(Anomaly).values(**alert, last_seen_at=alert["created_at"])
+    statement = upsert_insert(bind)(Anomaly).values(**alert, last_seen_at=alert["created_at"])
     executor.execute(
         statement.on_conflict_do_update(
             index_elements=[Anomaly.dedup_key],

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -152,11 +151,12 @@ class DriverStatement:
         self.utc_positions = tuple(
             n for n, column in enumerate(columns) if isinstance(column.type, UTCDateTime)
         )
-        self.row_type = _row_type(self.names)
+        self.row_type = namedtuple("LabelRow", self.names)  # type: ignore[misc]
+        self._utc = UTCDateTime()
 
     def first(self, connection: Connection, params: dict[str, Any]) -> Any:
         bound = {
-            name: value.astimezone(UTC).replace(tzinfo=None)
+            name: self._utc.process_bind_param(value, None)
             if isinstance(value, datetime)
             else value
             for name, value in params.items()
@@ -174,14 +174,8 @@ class DriverStatement:
             return None
         values = list(values)
         for position in self.utc_positions:
-            if values[position] is not None:
-                values[position] = values[position].replace(tzinfo=UTC)
+            values[position] = self._utc.process_result_value(values[position], None)
         return self.row_type._make(values)
-
-
-@lru_cache(maxsize=8)
-def _row_type(names: tuple[str, ...]) -> Any:
-    return namedtuple("LabelRow", names)
 
 
 _LABEL_BY_UID_DRIVER = DriverStatement(_LABEL_BY_UID)

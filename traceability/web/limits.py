@@ -41,7 +41,7 @@ class HeaderAwareFixedWindow(FixedWindowRateLimiter):
 
     def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
         key = item.key_for(*identifiers)
-        if self._redis_script is not None and isinstance(self.storage, RedisStorage):
+        if self._redis_script is not None:
             count, ttl = self._redis_script(
                 [self.storage.prefixed_key(key)], [item.get_expiry(), cost]
             )

@@ -16,9 +16,6 @@ from traceability.localtime import PROVINCE_TZ
 ColumnKind = Literal["text", "date", "int"]
 MASKED = "***"
 
-# Ledger dates are the province's local dates.
-LOCAL_TZ = PROVINCE_TZ
-
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -194,7 +191,7 @@ def format_cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, dt.datetime):
-        value = value.astimezone(LOCAL_TZ)
+        value = value.astimezone(PROVINCE_TZ)
         return f"{value.day:02d}/{value.month:02d}/{value.year} {value.hour:02d}:{value.minute:02d}"
     if isinstance(value, dt.date):
         return f"{value.day:02d}/{value.month:02d}/{value.year}"
